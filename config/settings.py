@@ -1,0 +1,137 @@
+"""Django settings for Crossfade.
+
+This is the one place the environment is read. Every setting has a safe
+default for local use; with ``DJANGO_DEBUG=0`` a real ``DJANGO_SECRET_KEY``
+is required.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from ml.config import AudioConfig, EngineConfig, LyricsConfig
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+
+
+DEBUG = _env_bool("DJANGO_DEBUG", True)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
+    SECRET_KEY = "crossfade-local-development-key-not-for-production"
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
+
+CROSSFADE_DATA_DIR = Path(os.environ.get("CROSSFADE_DATA_DIR", BASE_DIR / "data")).resolve()
+# The SQLite file and the index live here; create it so a fresh checkout just works.
+CROSSFADE_DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Playlists export paths relative to this folder; ingest defaults to it.
+CROSSFADE_MUSIC_DIR = Path(os.environ.get("CROSSFADE_MUSIC_DIR", Path.home() / "Music")).expanduser()
+# The port `make demo` serves on; only used to print the address.
+CROSSFADE_PORT = int(_env_float("PORT", 8000))
+CROSSFADE = EngineConfig(
+    index_dir=CROSSFADE_DATA_DIR / "index",
+    audio=AudioConfig(
+        model=os.environ.get("CROSSFADE_AUDIO_MODEL", "mfcc-stats"),
+        max_seconds=_env_float("CROSSFADE_AUDIO_MAX_SECONDS", 60.0),
+    ),
+    lyrics=LyricsConfig(model=os.environ.get("CROSSFADE_LYRICS_MODEL", "minilm-l6")),
+    default_balance=_env_float("CROSSFADE_DEFAULT_BALANCE", 0.5),
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "playlists",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{CROSSFADE_DATA_DIR / 'crossfade.sqlite3'}",
+        conn_max_age=int(_env_float("DATABASE_CONN_MAX_AGE", 60)),
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Wait for a concurrent writer (a reindex beside the web process) instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "playlists:catalogue"
+LOGOUT_REDIRECT_URL = "playlists:catalogue"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("CROSSFADE_LOG_LEVEL", "WARNING")},
+}

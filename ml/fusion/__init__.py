@@ -1,0 +1,1 @@
+"""Fusion of the audio and lyrics modalities, and the vector index behind it."""

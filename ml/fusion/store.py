@@ -1,0 +1,207 @@
+"""Versioned index folders on disk, switched atomically, guarded by a lock.
+
+Layout under ``root``::
+
+    CURRENT                      name of the version that serves (replaced atomically)
+    v000003-20261121T060102/     one complete version: meta.json + index files
+    .staging-<random>/           a build in progress (never served, removed on failure)
+    .reindex.lock                held by the one reindex allowed at a time
+
+A version folder is only renamed into place once complete, and ``CURRENT``
+only points at complete folders, so a reindex that fails or is killed leaves
+the previous version serving.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
+
+from ml.errors import IndexCorruptError, ReindexLockedError
+
+logger = logging.getLogger(__name__)
+
+META_FILE = "meta.json"
+_CURRENT = "CURRENT"
+_LOCK = ".reindex.lock"
+_STAGING_PREFIX = ".staging-"
+_VERSION_NAME = re.compile(r"^v(\d{6})-\d{8}T\d{6}$")
+
+T = TypeVar("T")
+
+
+class IndexStore:
+    """The index versions under one folder, and the pointer to the serving one."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._loaded: tuple[str, object] | None = None
+
+    # -- reading -----------------------------------------------------------
+    def current_version(self) -> str | None:
+        """Name of the serving version, or None before the first build."""
+        try:
+            name = (self.root / _CURRENT).read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name if name and (self.root / name / META_FILE).is_file() else None
+
+    def versions(self) -> list[str]:
+        """Complete version folders, oldest first."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if _VERSION_NAME.match(p.name) and (p / META_FILE).is_file())
+
+    def meta(self, version: str) -> dict:
+        """The ``meta.json`` of ``version``."""
+        try:
+            return json.loads((self.root / version / META_FILE).read_text())
+        except (OSError, ValueError) as error:
+            raise IndexCorruptError(f"{self.root / version}: unreadable {META_FILE} ({error})") from None
+
+    def verify(self, version: str) -> dict:
+        """Check the files of ``version`` against the checksum in its meta; returns the meta."""
+        meta = self.meta(version)
+        actual = folder_checksum(self.root / version)
+        if meta.get("checksum") != actual:
+            raise IndexCorruptError(f"{self.root / version}: checksum mismatch; the folder was changed or damaged")
+        return meta
+
+    def load_current(self, loader: Callable[[Path], T]) -> T | None:
+        """The serving version loaded with ``loader(folder)``, cached until ``CURRENT`` changes.
+
+        A web process calls this on every request: it costs one small file
+        read, and a new version is picked up without a restart.
+        """
+        version = self.current_version()
+        if version is None:
+            self._loaded = None
+            return None
+        if self._loaded is not None and self._loaded[0] == version:
+            return self._loaded[1]  # type: ignore[return-value]
+        self.verify(version)
+        loaded = loader(self.root / version)
+        self._loaded = (version, loaded)
+        logger.info("loaded index version %s", version)
+        return loaded
+
+    # -- writing -----------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the reindex lock; raises :class:`ReindexLockedError` if another process has it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / _LOCK, "a+")
+        try:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise ReindexLockedError(
+                    f"another reindex is running ({holder}); wait for it to finish or stop it first"
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+            handle.flush()
+            yield
+        finally:
+            handle.close()
+
+    def publish(self, write: Callable[[Path], dict]) -> str:
+        """Build a new version with ``write(staging_folder) -> meta`` and switch to it.
+
+        ``write`` fills the folder and returns what goes into ``meta.json``
+        (the store adds version, build time and checksum). On any exception
+        the staging folder is removed and ``CURRENT`` is left untouched.
+        Returns the new version's name.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_staging()
+        staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.root))
+        try:
+            started = time.time()
+            meta = dict(write(staging))
+            name = self._next_name()
+            meta.update(
+                version=name,
+                built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                build_seconds=round(time.time() - started, 3),
+                checksum=folder_checksum(staging),
+            )
+            _write_durably(staging / META_FILE, json.dumps(meta, indent=2, sort_keys=True))
+            _fsync_tree(staging)
+            os.rename(staging, self.root / name)
+            self._point_to(name)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        logger.info("index version %s is now serving", name)
+        return name
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete all but the newest ``keep`` versions (never the serving one)."""
+        current = self.current_version()
+        versions = self.versions()
+        doomed = [v for v in versions[: max(0, len(versions) - keep)] if v != current]
+        for version in doomed:
+            shutil.rmtree(self.root / version, ignore_errors=True)
+        return doomed
+
+    def _next_name(self) -> str:
+        numbers = [int(_VERSION_NAME.match(v).group(1)) for v in self.versions()]  # type: ignore[union-attr]
+        return f"v{max(numbers, default=0) + 1:06d}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}"
+
+    def _point_to(self, name: str) -> None:
+        pointer = self.root / f".{_CURRENT}.{os.getpid()}.tmp"
+        _write_durably(pointer, name + "\n")
+        os.replace(pointer, self.root / _CURRENT)
+        _fsync_dir(self.root)
+
+    def _remove_stale_staging(self) -> None:
+        # Only called under the lock, so any staging folder left is from a killed build.
+        for leftover in self.root.glob(f"{_STAGING_PREFIX}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def folder_checksum(folder: Path) -> str:
+    """sha256 over the relative paths and bytes of every file in ``folder`` except ``meta.json``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.name != META_FILE):
+        digest.update(str(path.relative_to(folder)).encode())
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_durably(path: Path, text: str) -> None:
+    with open(path, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

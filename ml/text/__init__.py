@@ -1,0 +1,1 @@
+"""Lyrics side of Crossfade: reading, cleaning and encoding lyrics."""

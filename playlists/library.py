@@ -1,0 +1,192 @@
+"""Reading one music file: its tags, lyrics (embedded or sidecar), duration and hash.
+
+Plain functions over paths, used by the ingest service. Anything unreadable
+raises :class:`LibraryReadError` with a reason an operator can act on.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mutagen
+from mutagen.id3 import ID3
+from mutagen.mp4 import MP4Tags
+
+from ml.audio.decode import AUDIO_EXTENSIONS, audio_load
+from ml.errors import AudioDecodeError, LyricsError
+from ml.text.files import lyrics_file_read
+from playlists.errors import CrossfadeError
+
+_LANGUAGE_CODES = {"eng": "en", "rus": "ru", "fre": "fr", "fra": "fr", "ger": "de", "deu": "de", "spa": "es", "ita": "it", "por": "pt", "ukr": "uk"}
+_PROBE_SECONDS = 0.5
+
+
+class LibraryReadError(CrossfadeError):
+    """A file under the music folder could not be read as a track."""
+
+
+@dataclass
+class FileInfo:
+    """What one audio file says about itself."""
+
+    path: Path
+    audio_format: str
+    size: int
+    mtime: float
+    content_hash: str
+    duration_s: float
+    title: str
+    artist: str = ""
+    album: str = ""
+    genre: str = ""
+    year: int | None = None
+    track_number: int | None = None
+    isrc: str = ""
+    lyrics: str = ""
+    lyrics_source: str = ""
+    lyrics_path: str = ""
+    language: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def is_audio_path(path: Path) -> bool:
+    return path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith(".")
+
+
+def library_walk(root: Path) -> list[Path]:
+    """Audio files below ``root``, recursively, in a stable order."""
+    found: list[Path] = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        found.extend(Path(folder) / name for name in sorted(files) if is_audio_path(Path(name)))
+    return found
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_read(path: Path) -> FileInfo:
+    """Tags, lyrics, duration and hash of ``path``; raises :class:`LibraryReadError`."""
+    path = Path(path).resolve()
+    try:
+        stat = path.stat()
+    except OSError as error:
+        raise LibraryReadError(f"cannot open the file ({error.strerror or error})") from None
+    if stat.st_size == 0:
+        raise LibraryReadError("the file is empty (0 bytes)")
+    try:
+        audio = mutagen.File(path)
+    except Exception as error:  # noqa: BLE001 - mutagen raises many unrelated types for bad files
+        raise LibraryReadError(f"not a readable audio file ({type(error).__name__}: {error})") from None
+    if audio is None:
+        raise LibraryReadError(f"not a recognised audio format (extension {path.suffix or 'none'})")
+    duration = float(getattr(audio.info, "length", 0.0) or 0.0)
+    if duration <= 0:
+        raise LibraryReadError("the file has no audio (zero duration)")
+    # Tags can be intact while the audio is garbage: decode a moment from the middle.
+    try:
+        audio_load(path, sample_rate=getattr(audio.info, "sample_rate", None) or 22050, offset=duration / 2, duration=_PROBE_SECONDS)
+    except AudioDecodeError as error:
+        raise LibraryReadError(f"the audio does not decode: {str(error).split(': ', 1)[-1]}") from None
+    info = FileInfo(
+        path=path,
+        audio_format=path.suffix.lower().lstrip("."),
+        size=stat.st_size,
+        mtime=stat.st_mtime,
+        content_hash=file_hash(path),
+        duration_s=round(duration, 3),
+        title=path.stem,
+    )
+    _read_tags(audio.tags, info)
+    if not info.lyrics:
+        _read_sidecar_lyrics(path, info)
+    return info
+
+
+def _read_tags(tags: object, info: FileInfo) -> None:
+    if tags is None:
+        return
+    if isinstance(tags, ID3):
+        text = lambda key: str(tags[key].text[0]) if key in tags and tags[key].text else ""  # noqa: E731
+        info.title = text("TIT2") or info.title
+        info.artist = text("TPE1") or text("TPE2")
+        info.album = text("TALB")
+        info.genre = "; ".join(str(g) for g in tags["TCON"].genres) if "TCON" in tags else ""
+        info.year = _year(text("TDRC") or text("TYER"))
+        info.track_number = _number(text("TRCK"))
+        info.isrc = text("TSRC")
+        info.language = _language(text("TLAN"))
+        lyrics = [frame for frame in tags.getall("USLT") if str(frame.text).strip()]
+        if lyrics:
+            info.lyrics = str(lyrics[0].text).strip()
+            info.lyrics_source = "tag"
+            info.language = info.language or _language(getattr(lyrics[0], "lang", "") or "")
+        return
+    if isinstance(tags, MP4Tags):
+        first = lambda key: str(tags[key][0]) if key in tags and tags[key] else ""  # noqa: E731
+        info.title = first("\xa9nam") or info.title
+        info.artist = first("\xa9ART") or first("aART")
+        info.album = first("\xa9alb")
+        info.genre = first("\xa9gen")
+        info.year = _year(first("\xa9day"))
+        if "trkn" in tags and tags["trkn"]:
+            info.track_number = int(tags["trkn"][0][0]) or None
+        lyrics = first("\xa9lyr").strip()
+        if lyrics:
+            info.lyrics, info.lyrics_source = lyrics, "tag"
+        return
+    # Vorbis comments (Ogg Vorbis/Opus, FLAC) and other dict-like tags.
+    try:
+        get = lambda key: str(tags.get(key, [""])[0]) if tags.get(key) else ""  # type: ignore[attr-defined]  # noqa: E731
+        info.title = get("title") or info.title
+        info.artist = get("artist") or get("albumartist")
+        info.album = get("album")
+        info.genre = "; ".join(str(g) for g in tags.get("genre", []))  # type: ignore[attr-defined]
+        info.year = _year(get("date") or get("year"))
+        info.track_number = _number(get("tracknumber"))
+        info.isrc = get("isrc")
+        info.language = _language(get("language"))
+        lyrics = (get("lyrics") or get("unsyncedlyrics")).strip()
+        if lyrics:
+            info.lyrics, info.lyrics_source = lyrics, "tag"
+    except (AttributeError, TypeError, ValueError):
+        info.warnings.append("tags present but not in a layout Crossfade reads")
+
+
+def _read_sidecar_lyrics(path: Path, info: FileInfo) -> None:
+    for suffix, source in ((".lrc", "lrc"), (".txt", "txt")):
+        for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
+            if not candidate.is_file():
+                continue
+            try:
+                text, _encoding = lyrics_file_read(candidate)
+            except LyricsError as error:
+                info.warnings.append(str(error))
+                continue
+            if text.strip():
+                info.lyrics, info.lyrics_source, info.lyrics_path = text.strip(), source, str(candidate)
+                return
+
+
+def _year(value: str) -> int | None:
+    digits = value.strip()[:4]
+    return int(digits) if digits.isdigit() and 1000 < int(digits) < 3000 else None
+
+
+def _number(value: str) -> int | None:
+    head = value.split("/")[0].strip()
+    return int(head) if head.isdigit() else None
+
+
+def _language(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) == 2 and value.isalpha():
+        return value
+    return _LANGUAGE_CODES.get(value[:3], "")

@@ -1,0 +1,41 @@
+"""Embeds new or changed tracks and switches to a fresh index version.
+
+Why: similarity is served from a versioned index on disk; after an ingest or
+a model change it must be brought up to date without disturbing the version
+the site is serving until the new one is complete.
+"""
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ml.errors import MLError, ReindexLockedError
+from playlists.management.progress import ProgressBars
+from playlists.services import index_rebuild
+
+
+class Command(BaseCommand):
+    help = "Embed what is new or changed (content hash, model version) and publish a new index version."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--full", action="store_true", help="re-embed every track, earlier failures included")
+
+    def handle(self, *args, **options) -> None:
+        verbosity = options["verbosity"]
+        bars = ProgressBars(verbosity)
+        try:
+            summary = index_rebuild(full=options["full"], progress=lambda modality, done, total: bars.update(f"embed {modality}", done, total))
+        except ReindexLockedError as error:
+            raise CommandError(str(error)) from None
+        except MLError as error:
+            raise CommandError(f"reindex failed, the previous index keeps serving: {error}") from None
+        finally:
+            bars.close()
+        if verbosity >= 1:
+            embedded = ", ".join(f"{m} {n}" for m, n in summary.embedded.items()) or "nothing"
+            indexed = ", ".join(f"{m} {n}" for m, n in summary.indexed.items()) or "nothing"
+            state = "published" if summary.published else "unchanged, still serving"
+            self.stdout.write(self.style.SUCCESS(f"Embedded {embedded}; indexed {indexed}; index {summary.version} {state} ({summary.seconds:.1f} s)."))
+            for modality, count in summary.empty.items():
+                self.stdout.write(f"  {count} tracks have no usable {modality} (instrumental or too short).")
+            for track_id, modality, reason in summary.errors:
+                self.stdout.write(self.style.WARNING(f"  track {track_id} {modality} failed: {reason}"))

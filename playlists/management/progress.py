@@ -1,0 +1,33 @@
+"""A tqdm progress bar that management commands show at verbosity 1 and above."""
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+from tqdm import tqdm
+
+
+class ProgressBars:
+    """Hands out ``progress(done, total)`` callbacks, one bar per label; silent at verbosity 0."""
+
+    def __init__(self, verbosity: int) -> None:
+        self.enabled = verbosity >= 1
+        self.bars: dict[str, tqdm] = {}
+
+    def callback(self, label: str) -> Callable[[int, int], None]:
+        return lambda done, total: self.update(label, done, total)
+
+    def update(self, label: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        bar = self.bars.get(label)
+        if bar is None:
+            bar = self.bars[label] = tqdm(total=total, desc=label, unit="file" if label == "ingest" else "track", file=sys.stderr, leave=True, dynamic_ncols=True)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()

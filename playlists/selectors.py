@@ -1,0 +1,76 @@
+"""Reads: catalogue lists, a track, its neighbours, a user's playlists."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from playlists import engine
+from playlists.errors import IndexNotReadyError
+from playlists.models import Embedding, Playlist, PlaylistItem, Track
+
+
+def track_list(*, query: str = "", genre: str = "", language: str = "", lyrics: str = "") -> QuerySet[Track]:
+    """The catalogue, filtered: ``query`` matches title, artist, album or lyrics words;
+    ``lyrics`` is ``"with"`` or ``"without"``."""
+    tracks = Track.objects.select_related("artist", "album")
+    if query.strip():
+        tracks = tracks.search(query)
+    if genre:
+        tracks = tracks.with_genre(genre)
+    if language:
+        tracks = tracks.filter(language=language)
+    if lyrics == "with":
+        tracks = tracks.with_lyrics()
+    elif lyrics == "without":
+        tracks = tracks.instrumental()
+    return tracks
+
+
+def track_facets() -> dict[str, list[str]]:
+    """Values to offer in the catalogue's filters."""
+    genres: set[str] = set()
+    for value in Track.objects.exclude(genre="").values_list("genre", flat=True).distinct():
+        genres.update(g.strip() for g in value.split(";") if g.strip())
+    languages = sorted(set(Track.objects.exclude(language="").values_list("language", flat=True)))
+    return {"genres": sorted(genres, key=str.casefold), "languages": languages}
+
+
+def track_get(track_id: int) -> Track:
+    return Track.objects.select_related("artist", "album").prefetch_related("embeddings").get(id=track_id)
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    track: Track
+    score: float
+
+
+def track_similar(track_id: int, *, limit: int = 10, balance: float = 0.5) -> list[Neighbour]:
+    """Tracks most similar to one track under the hybrid score, best first.
+
+    Raises :class:`IndexNotReadyError` when there is no index or the track is not in it.
+    """
+    index = engine.index_current()
+    if index is None:
+        raise IndexNotReadyError("no index yet: run `manage.py reindex`")
+    if track_id not in index:
+        raise IndexNotReadyError(f"track {track_id} is not indexed yet: run `manage.py reindex`")
+    excluded = list(Track.objects.filter(excluded=True).values_list("id", flat=True))
+    ids, scores = index.similar([track_id], k=limit, balance=balance, exclude=excluded)
+    tracks = Track.objects.select_related("artist", "album").in_bulk([int(i) for i in ids])
+    return [Neighbour(tracks[int(i)], float(s)) for i, s in zip(ids, scores) if int(i) in tracks]
+
+
+def track_embedding_states(track: Track) -> dict[str, Embedding]:
+    return {e.modality: e for e in track.embeddings.all()}
+
+
+def playlist_list(*, owner) -> QuerySet[Playlist]:
+    return Playlist.objects.filter(owner=owner).prefetch_related("seeds")
+
+
+def playlist_get(*, owner, playlist_id: int) -> Playlist:
+    """One of ``owner``'s playlists with its items; raises ``Playlist.DoesNotExist`` for anyone else's."""
+    items = PlaylistItem.objects.select_related("track__artist", "track__album").order_by("position")
+    return Playlist.objects.prefetch_related(Prefetch("items", queryset=items)).get(id=playlist_id, owner=owner)

@@ -1,0 +1,31 @@
+"""Template filters for showing tracks."""
+from __future__ import annotations
+
+import re
+
+from django import template
+
+register = template.Library()
+
+_LRC_TIMESTAMP = re.compile(r"[\[<]\d{1,3}:\d{1,2}(?:[.:]\d{1,3})?[\]>]")
+_LRC_METADATA = re.compile(r"^\s*\[[a-z#]+\s*:[^\]]*\]\s*$", re.IGNORECASE)
+
+
+@register.filter
+def lyrics_display(text: str) -> str:
+    """Lyrics as a reader wants them: without LRC timestamps and metadata lines."""
+    lines = [_LRC_TIMESTAMP.sub("", line).strip() for line in (text or "").splitlines() if not _LRC_METADATA.match(line)]
+    return "\n".join(lines).strip()
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    if not seconds:
+        return "–"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f}%"

@@ -1,0 +1,28 @@
+"""Shared fixtures: seeded randomness, edge-case audio, and an isolated index folder."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.audio_fixtures import edge_cases_write
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261121)
+
+
+@pytest.fixture(scope="session")
+def edge_audio(tmp_path_factory) -> dict[str, Path]:
+    return edge_cases_write(tmp_path_factory.mktemp("edge-audio"))
+
+
+@pytest.fixture
+def index_dir(settings, tmp_path) -> Path:
+    """Points the engine at a fresh index folder for this test."""
+    folder = tmp_path / "index"
+    settings.CROSSFADE = dataclasses.replace(settings.CROSSFADE, index_dir=folder)
+    return folder

@@ -1,0 +1,107 @@
+"""A small tagged music library, written fresh for the tests that need one."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from mutagen.flac import FLAC
+from mutagen.id3 import ID3, TALB, TCON, TIT2, TLAN, TPE1, TRCK, USLT
+from mutagen.mp4 import MP4
+from mutagen.oggvorbis import OggVorbis
+
+from tests.audio_fixtures import RATE, write_m4a
+
+SEA_EN = "[Verse 1]\nThe harbour lights are fading\nwe sail beyond the bay\n[Chorus]\nSalt wind in the rigging\nthe sea will take us away\nSalt wind in the rigging\nthe sea will take us away"
+SEA_RU = "[Куплет]\nМы уходим в море на рассвете\nпаруса полны солёным ветром\n[Припев]\nВолны нас качают до заката\nморе не отпустит нас обратно"
+CITY_EN = "Neon on the pavement\nwe dance until the dawn\nthe city never sleeps tonight\nthe bass goes on and on\nneon on the pavement"
+HOME_LRC = "[ar:Road Band]\n[ti:Westward]\n[00:01.00]I left my mother's kitchen\n[00:04.00]the door was painted blue\n[00:07.00]the road goes ever westward\n[00:10.00]and I keep driving through"
+RAIN_RU_CP1251 = "Дождь стучит по крыше старой\nя один на кухне тёмной\nты ушла, и всё пропало\nтолько ветер в поле скромном"
+
+
+def _music(seconds: float, *, freq: float, bpm: float, seed: int, noise: float = 0.0) -> np.ndarray:
+    """A tone with a rhythmic envelope: float32 ``(n,)``."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * RATE)) / RATE
+    beat = (t * bpm / 60.0) % 1.0
+    envelope = np.exp(-6 * beat)
+    tone = sum(np.sin(2 * np.pi * freq * k * t) / k for k in (1, 2, 3))
+    signal = 0.25 * envelope * tone + noise * rng.standard_normal(t.size) * envelope
+    return signal.astype(np.float32)
+
+
+def tagged_library_write(root: Path) -> dict[str, Path]:
+    """Files covering every tag format and lyrics source, plus broken files."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Sea Band" / "Harbour").mkdir(parents=True)
+    (root / "City" ).mkdir()
+    files: dict[str, Path] = {}
+
+    path = root / "Sea Band" / "Harbour" / "01 Salt Wind.mp3"
+    soundfile.write(str(path), _music(6, freq=196, bpm=90, seed=1), RATE)
+    tags = ID3()
+    tags.add(TIT2(encoding=3, text="Salt Wind"))
+    tags.add(TPE1(encoding=3, text="Sea Band"))
+    tags.add(TALB(encoding=3, text="Harbour"))
+    tags.add(TCON(encoding=3, text="Folk"))
+    tags.add(TRCK(encoding=3, text="1/2"))
+    tags.add(USLT(encoding=3, lang="eng", desc="", text=SEA_EN))
+    tags.save(path)
+    files["mp3_uslt"] = path
+
+    path = root / "Sea Band" / "Harbour" / "02 Море.flac"
+    soundfile.write(str(path), _music(6, freq=220, bpm=92, seed=2), RATE)
+    flac = FLAC(path)
+    flac.update({"title": "Море", "artist": "Sea Band", "album": "Harbour", "genre": "Folk", "tracknumber": "2", "lyrics": SEA_RU, "language": "rus"})
+    flac.save()
+    files["flac_lyrics"] = path
+
+    path = root / "City" / "Neon.ogg"
+    soundfile.write(str(path), _music(6, freq=55, bpm=128, seed=3, noise=0.2), RATE)
+    ogg = OggVorbis(path)
+    ogg.update({"title": "Neon", "artist": "Night Shift", "genre": "Techno", "date": "2024"})
+    ogg.save()
+    path.with_suffix(".lrc").write_text(CITY_EN.replace("\n", "\n[00:01.00]"), encoding="utf-8")
+    files["ogg_lrc"] = path
+
+    path = root / "Westward.m4a"
+    write_m4a(path, _music(6, freq=147, bpm=100, seed=4), RATE)
+    m4a = MP4(path)
+    m4a.update({"\xa9nam": ["Westward"], "\xa9ART": ["Road Band"], "\xa9gen": ["Rock"], "\xa9lyr": [HOME_LRC]})
+    m4a.save()
+    files["m4a_lyr"] = path
+
+    path = root / "rain.wav"
+    soundfile.write(str(path), _music(6, freq=110, bpm=70, seed=5), RATE)
+    path.with_suffix(".txt").write_bytes(RAIN_RU_CP1251.encode("cp1251"))
+    files["wav_txt_cp1251"] = path
+
+    path = root / "drone.flac"
+    soundfile.write(str(path), _music(6, freq=82, bpm=30, seed=6), RATE)
+    files["instrumental_untagged"] = path
+
+    (root / "corrupt.mp3").write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + np.random.default_rng(7).bytes(3000))
+    files["corrupt"] = root / "corrupt.mp3"
+    (root / "empty.ogg").write_bytes(b"")
+    files["empty"] = root / "empty.ogg"
+    (root / "notes.mp3").write_text("these are my notes, not a song\n" * 20)
+    files["not_audio"] = root / "notes.mp3"
+    (root / "cover.jpg").write_bytes(b"\xff\xd8\xff" + b"\x00" * 100)
+    return files
+
+
+@pytest.fixture(scope="session")
+def library_template(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("library-template") / "music"
+    tagged_library_write(root)
+    return root
+
+
+@pytest.fixture
+def library(library_template, tmp_path) -> Path:
+    """A private copy of the tagged library that a test may change."""
+    root = tmp_path / "music"
+    shutil.copytree(library_template, root)
+    return root
