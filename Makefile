@@ -16,6 +16,7 @@ install: $(VENV)/.installed
 
 demo: install
 	$(PY) manage.py migrate --noinput --verbosity 0
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	PORT=$(PORT) $(PY) manage.py demo
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
