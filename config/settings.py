@@ -56,6 +56,8 @@ CROSSFADE = EngineConfig(
     lyrics=LyricsConfig(model=os.environ.get("CROSSFADE_LYRICS_MODEL", "minilm-l6")),
     default_balance=_env_float("CROSSFADE_DEFAULT_BALANCE", 0.5),
 )
+if not 0.0 <= CROSSFADE.default_balance <= 1.0:
+    raise ImproperlyConfigured("CROSSFADE_DEFAULT_BALANCE must be between 0 (lyrics only) and 1 (audio only)")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

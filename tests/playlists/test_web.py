@@ -25,6 +25,15 @@ def user(client):
     return account
 
 
+def test_the_database_is_the_one_database_url_names():
+    import os
+
+    from django.db import connection
+
+    wanted = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    assert connection.vendor == wanted
+
+
 def test_catalogue_lists_searches_and_filters(client, indexed):
     page = client.get(reverse("playlists:catalogue"))
     assert page.status_code == 200 and b"Salt Wind" in page.content and b"6 tracks" in page.content

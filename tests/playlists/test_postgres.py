@@ -1,0 +1,33 @@
+"""The catalogue, reindex and playlist flow on a real PostgreSQL server.
+
+Runs the ingest, reindex and web test modules again in a child pytest with
+``DATABASE_URL`` pointing at a throwaway server started here.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.postgres_server import postgres_binaries, postgres_running
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(
+    postgres_binaries() is None or os.environ.get("CROSSFADE_POSTGRES_CHILD") == "1",
+    reason="PostgreSQL server binaries (initdb, pg_ctl) are not installed; apt-get install postgresql",
+)
+
+
+def test_catalogue_flow_on_postgresql():
+    with postgres_running() as url:
+        env = {**os.environ, "DATABASE_URL": url, "CROSSFADE_POSTGRES_CHILD": "1"}
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/playlists/test_ingest.py", "tests/playlists/test_reindex.py", "tests/playlists/test_web.py"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout.splitlines()[-1]
