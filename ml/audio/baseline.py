@@ -65,7 +65,7 @@ class MfccStatsEmbedder:
         mel_db = librosa.power_to_db(mel_from_power(power, config), ref=1.0, top_db=80.0)
         mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=_N_MFCC)
         mfcc_delta = librosa.feature.delta(mfcc, mode="nearest") if mfcc.shape[1] >= 3 else np.zeros_like(mfcc)
-        chroma = librosa.feature.chroma_stft(S=power, sr=config.sample_rate, n_fft=config.n_fft)
+        chroma = librosa.feature.chroma_stft(S=power, sr=config.sample_rate, n_fft=config.n_fft, tuning=0.0)
         contrast = librosa.feature.spectral_contrast(S=np.sqrt(power), sr=config.sample_rate, n_fft=config.n_fft)
         onset = librosa.onset.onset_strength(S=mel_db, sr=config.sample_rate)
         tempo = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=onset, sr=config.sample_rate, hop_length=config.hop_length))[0])

@@ -1,0 +1,261 @@
+"""Nearest-neighbour evaluation of Crossfade's embeddings on a labelled manifest.
+
+    python -m ml.evaluate MANIFEST --out report.json
+
+For each method (``audio:<model>``, ``lyrics:<model>``, ``hybrid:weighted-<w>``,
+``baseline:mfcc``, ``baseline:random``) every track queries its nearest
+neighbours among the others; neighbours with the same ``group`` (the artist)
+are skipped, the artist filter of Pampalk et al. (2005). p@k is the share of
+the first k remaining neighbours whose ``label`` matches the query's,
+averaged over the queries that have at least k neighbours; ``n`` is that
+number of queries. Vectors go through the same per-modality standardisation
+as the serving index, so the numbers describe what the site serves.
+
+The manifest is a CSV with ``track_id``, ``label``, ``group`` and optionally
+``audio_path``, ``lyrics_path`` (relative to the CSV) or ``lyrics``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ml.config import AudioConfig, LyricsConfig
+from ml.embedder import Embedder, l2_normalise
+from ml.errors import MLError
+from ml.fusion.hybrid import Standardiser, balance_weights, pair_scores
+from ml.text.clean import lyrics_clean, lyrics_word_count
+from ml.text.files import lyrics_file_read
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ("track_id", "label", "group")
+DEFAULT_KS = (5, 10)
+SWEEP = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+class ManifestError(MLError):
+    """The manifest cannot be used: missing file, missing columns, duplicate ids."""
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    track_id: str
+    label: str
+    group: str
+    audio_path: Path | None
+    lyrics: str | None
+
+
+def manifest_read(path: str | Path) -> list[ManifestRow]:
+    """Rows of an evaluation manifest; paths are resolved relative to the CSV."""
+    path = Path(path)
+    try:
+        handle = open(path, newline="", encoding="utf-8-sig")
+    except OSError as error:
+        raise ManifestError(f"{path}: cannot open the manifest ({error.strerror or error})") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        columns = set(reader.fieldnames or [])
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise ManifestError(f"{path}: missing column(s) {', '.join(missing)}; a manifest needs {', '.join(REQUIRED_COLUMNS)}")
+        if not columns & {"audio_path", "lyrics_path", "lyrics"}:
+            raise ManifestError(f"{path}: no audio_path, lyrics_path or lyrics column: nothing to embed")
+        rows: list[ManifestRow] = []
+        seen: set[str] = set()
+        for line, record in enumerate(reader, start=2):
+            track_id = (record.get("track_id") or "").strip()
+            if not track_id:
+                raise ManifestError(f"{path}:{line}: empty track_id")
+            if track_id in seen:
+                raise ManifestError(f"{path}:{line}: track_id {track_id!r} appears twice")
+            seen.add(track_id)
+            audio = (record.get("audio_path") or "").strip()
+            lyrics = record.get("lyrics") or None
+            lyrics_path = (record.get("lyrics_path") or "").strip()
+            if lyrics_path and not lyrics:
+                try:
+                    lyrics = lyrics_file_read(path.parent / lyrics_path)[0]
+                except MLError as error:
+                    logger.warning("%s:%d: %s", path, line, error)
+            rows.append(
+                ManifestRow(
+                    track_id=track_id,
+                    label=(record.get("label") or "").strip(),
+                    group=(record.get("group") or "").strip(),
+                    audio_path=(path.parent / audio).resolve() if audio else None,
+                    lyrics=lyrics,
+                )
+            )
+    return rows
+
+
+def neighbour_precision(similarity: np.ndarray, labels: Sequence[str], groups: Sequence[str], ks: Sequence[int] = DEFAULT_KS) -> dict:
+    """Artist-filtered precision@k from a similarity matrix.
+
+    ``similarity`` is float ``(n, n)``; NaN marks pairs that cannot be
+    compared. Returns ``{"p@k": float | None, ..., "n": queries scored at the largest k}``.
+    """
+    labels_array = np.asarray(labels, dtype=object)
+    groups_array = np.asarray(groups, dtype=object)
+    n = similarity.shape[0]
+    hits: dict[int, list[float]] = {k: [] for k in ks}
+    for query in range(n):
+        scores = similarity[query].astype(np.float64).copy()
+        allowed = ~np.isnan(scores) & (groups_array != groups_array[query])
+        allowed[query] = False
+        if not allowed.any():
+            continue
+        candidates = np.flatnonzero(allowed)
+        ranked = candidates[np.lexsort((candidates, -scores[candidates]))]
+        same = labels_array[ranked] == labels_array[query]
+        for k in ks:
+            if ranked.size >= k:
+                hits[k].append(float(same[:k].mean()))
+    result: dict = {f"p@{k}": (round(float(np.mean(hits[k])), 4) if hits[k] else None) for k in ks}
+    result["n"] = len(hits[max(ks)])
+    return result
+
+
+def _embed_all(embedder: Embedder, items: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Vectors ``(n, dim)`` and a present mask ``(n,)``; failures are skipped and reported."""
+    vectors = np.zeros((len(items), embedder.dim), dtype=np.float32)
+    present = np.zeros(len(items), dtype=bool)
+    failures: list[str] = []
+    for row, item in enumerate(items):
+        if item is None:
+            continue
+        try:
+            vectors[row] = embedder.embed([item])[0]
+            present[row] = True
+        except (MLError, RuntimeError, ValueError, OSError) as error:
+            failures.append(f"{item}: {error}")
+    return vectors, present, failures
+
+
+def _standardised(vectors: np.ndarray, present: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(vectors)
+    if present.any():
+        out[present] = Standardiser.fit(vectors[present]).apply(vectors[present])
+    return out
+
+
+def _similarity(modalities: Mapping[str, tuple[np.ndarray, np.ndarray]], weights: Mapping[str, float]) -> np.ndarray:
+    return pair_scores(modalities, modalities, weights)
+
+
+def evaluate(
+    rows: Sequence[ManifestRow],
+    *,
+    audio_embedders: Sequence[Embedder] = (),
+    lyrics_embedders: Sequence[Embedder] = (),
+    baseline_embedder: Embedder | None = None,
+    balance: float = 0.5,
+    ks: Sequence[int] = DEFAULT_KS,
+    min_words: int = 8,
+    seed: int = 0,
+) -> dict:
+    """The report for ``rows``: a ``"methods"`` object keyed by method name, plus counts and failures.
+
+    Hybrid rows combine the first audio and the first lyrics embedder at
+    ``balance`` and over :data:`SWEEP`.
+    """
+    labels = [r.label for r in rows]
+    groups = [r.group for r in rows]
+    methods: dict[str, dict] = {}
+    failures: dict[str, list[str]] = {}
+    timings: dict[str, float] = {}
+    audio_items = [str(r.audio_path) if r.audio_path else None for r in rows]
+    lyrics_items = []
+    for r in rows:
+        cleaned = lyrics_clean(r.lyrics) if r.lyrics else ""
+        lyrics_items.append(cleaned if lyrics_word_count(cleaned) >= min_words else None)
+
+    def run(name: str, modality: str, embedder: Embedder, items: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
+        started = time.perf_counter()
+        vectors, present, failed = _embed_all(embedder, items)
+        timings[name] = round(time.perf_counter() - started, 2)
+        if failed:
+            failures[name] = failed
+        standardised = _standardised(vectors, present)
+        methods[name] = neighbour_precision(_similarity({modality: (standardised, present)}, {modality: 1.0}), labels, groups, ks)
+        return standardised, present
+
+    audio_results = [run(f"audio:{e.name}", "audio", e, audio_items) for e in audio_embedders]
+    lyrics_results = [run(f"lyrics:{e.name}", "lyrics", e, lyrics_items) for e in lyrics_embedders]
+    if audio_results and lyrics_results:
+        both = {"audio": audio_results[0], "lyrics": lyrics_results[0]}
+        for weight in sorted(set(SWEEP) | {round(balance, 2)}):
+            methods[f"hybrid:weighted-{weight:.2f}"] = neighbour_precision(_similarity(both, balance_weights(weight)), labels, groups, ks)
+    if baseline_embedder is not None:
+        run("baseline:mfcc", "audio", baseline_embedder, audio_items)
+    has_any = np.array([a is not None or t is not None for a, t in zip(audio_items, lyrics_items)])
+    random_vectors = l2_normalise(np.random.default_rng(seed).standard_normal((len(rows), 32)))
+    methods["baseline:random"] = neighbour_precision(_similarity({"audio": (random_vectors, has_any)}, {"audio": 1.0}), labels, groups, ks)
+    return {
+        "format_version": 1,
+        "counts": {
+            "tracks": len(rows),
+            "with_audio": sum(a is not None for a in audio_items),
+            "with_lyrics": sum(t is not None for t in lyrics_items),
+            "labels": len(set(labels)),
+            "groups": len(set(groups)),
+        },
+        "ks": list(ks),
+        "balance": balance,
+        "methods": methods,
+        "embed_seconds": timings,
+        "failures": failures,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ml.audio.baseline import MfccStatsEmbedder
+    from ml.registry import AUDIO_MODELS, audio_embedder_build, lyrics_embedder_build
+
+    parser = argparse.ArgumentParser(prog="python -m ml.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("manifest", type=Path)
+    parser.add_argument("--out", type=Path, required=True, help="where the JSON report goes")
+    parser.add_argument("--audio-model", action="append", default=None, help=f"audio model(s) to evaluate; one of {', '.join(AUDIO_MODELS)} (repeatable)")
+    parser.add_argument("--lyrics-model", action="append", default=None, help="lyrics model(s) to evaluate (repeatable)")
+    parser.add_argument("--no-audio", action="store_true", help="skip audio models and the MFCC baseline")
+    parser.add_argument("--no-lyrics", action="store_true", help="skip lyrics models")
+    parser.add_argument("--balance", type=float, default=0.5, help="audio share of the configured hybrid weight")
+    parser.add_argument("--max-seconds", type=float, default=AudioConfig().max_seconds)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        rows = manifest_read(args.manifest)
+        has_audio = any(r.audio_path for r in rows) and not args.no_audio
+        has_lyrics = any(r.lyrics for r in rows) and not args.no_lyrics
+        audio = [audio_embedder_build(AudioConfig(model=m, max_seconds=args.max_seconds)) for m in (args.audio_model or [AudioConfig().model])] if has_audio else []
+        lyrics = [lyrics_embedder_build(LyricsConfig(model=m)) for m in (args.lyrics_model or [LyricsConfig().model])] if has_lyrics else []
+        baseline = MfccStatsEmbedder(max_seconds=args.max_seconds) if has_audio else None
+        report = evaluate(rows, audio_embedders=audio, lyrics_embedders=lyrics, baseline_embedder=baseline, balance=args.balance, seed=args.seed)
+    except MLError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    report["manifest"] = str(args.manifest)
+    report["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    width = max(len(name) for name in report["methods"])
+    for name, scores in report["methods"].items():
+        cells = "  ".join(f"{key}={value}" for key, value in scores.items())
+        print(f"{name:<{width}}  {cells}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile
+
+from ml.evaluate import ManifestError, evaluate, main, manifest_read, neighbour_precision
+from tests.audio_fixtures import RATE, tone
+
+
+def test_precision_skips_self_and_same_group_and_averages_queries():
+    # Track 1 is nearest to 0 but shares its artist, so 0's first counted neighbour is 2.
+    similarity = np.array(
+        [
+            [1.0, 0.9, 0.8, 0.1],
+            [0.9, 1.0, 0.2, 0.7],
+            [0.8, 0.2, 1.0, 0.3],
+            [0.1, 0.7, 0.3, 1.0],
+        ]
+    )
+    labels = ["rock", "rock", "jazz", "jazz"]
+    groups = ["a", "a", "b", "c"]
+    result = neighbour_precision(similarity, labels, groups, ks=(1, 2))
+    # Query 0 -> [2, 3]: 0/1 and 0/2; query 1 -> [3, 2]: 0, 0; query 2 -> [0, 3]: 0, 1/2; query 3 -> [1, 2]: 0, 1/2
+    assert result == {"p@1": 0.0, "p@2": 0.25, "n": 4}
+
+
+def test_nan_pairs_are_not_neighbours():
+    similarity = np.array([[1.0, np.nan, 0.5], [np.nan, 1.0, np.nan], [0.5, np.nan, 1.0]])
+    result = neighbour_precision(similarity, ["x", "x", "x"], ["a", "b", "c"], ks=(1, 2))
+    assert result["p@1"] == 1.0 and result["n"] == 0
+
+
+def _manifest(tmp_path, header, rows):
+    path = tmp_path / "m.csv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_manifest_errors_are_clear(tmp_path):
+    with pytest.raises(ManifestError, match="missing column"):
+        manifest_read(_manifest(tmp_path, "track_id,audio_path,label", ["a,x.ogg,rock"]))
+    with pytest.raises(ManifestError, match="appears twice"):
+        manifest_read(_manifest(tmp_path, "track_id,lyrics,label,group", ["a,la la,rock,g", "a,la la,rock,g"]))
+    with pytest.raises(ManifestError, match="nothing to embed"):
+        manifest_read(_manifest(tmp_path, "track_id,label,group", ["a,rock,g"]))
+    with pytest.raises(ManifestError, match="cannot open"):
+        manifest_read(tmp_path / "absent.csv")
+
+
+def test_paths_are_relative_to_the_manifest_and_extra_columns_ignored(tmp_path):
+    (tmp_path / "lyrics").mkdir()
+    (tmp_path / "lyrics" / "a.txt").write_bytes("Привет, море".encode("cp1251"))
+    rows = manifest_read(_manifest(tmp_path, "track_id,audio_path,lyrics_path,label,group,extra", ["a,audio/a.ogg,lyrics/a.txt,pop,g,zzz"]))
+    assert rows[0].audio_path == (tmp_path / "audio" / "a.ogg").resolve()
+    assert rows[0].lyrics == "Привет, море"
+
+
+@pytest.fixture(scope="module")
+def small_manifest(tmp_path_factory):
+    """Eight generated tracks: two timbres x two artists each, and lyrics on two themes."""
+    folder = tmp_path_factory.mktemp("eval")
+    sea = "the sea is calling me\nwe sail across the ocean waves\nsalt and wind and open water\nthe harbour fades behind"
+    city = "neon lights in the city\nwe dance all night downtown\nthe club is loud and crowded\nthe bass shakes the ground"
+    lines = []
+    for i in range(8):
+        low = i % 2 == 0
+        samples = tone(3.0, freq=110.0 if low else 1760.0, beat_hz=1.0 if low else 6.0, seed=i)
+        soundfile.write(str(folder / f"t{i}.flac"), samples, RATE)
+        lyrics = (sea if low else city).replace("\n", " / ") + f" verse {i}"
+        lines.append(f"t{i},t{i}.flac,\"{lyrics}\",{'low' if low else 'high'},artist{i // 2}")
+    return _manifest(folder, "track_id,audio_path,lyrics,label,group", lines)
+
+
+def test_report_has_every_method_in_the_fixed_format(small_manifest, tmp_path):
+    out = tmp_path / "report.json"
+    assert main([str(small_manifest), "--out", str(out), "--max-seconds", "5"]) == 0
+    report = json.loads(out.read_text())
+    names = set(report["methods"])
+    assert {"audio:mfcc-stats", "lyrics:minilm-l6", "baseline:mfcc", "baseline:random"} <= names
+    assert {f"hybrid:weighted-{w}" for w in ("0.00", "0.25", "0.50", "0.75", "1.00")} <= names
+    for scores in report["methods"].values():
+        assert set(scores) == {"p@5", "p@10", "n"}
+    assert report["counts"] == {"tracks": 8, "with_audio": 8, "with_lyrics": 8, "labels": 2, "groups": 4}
+    # Eight tracks leave at most six neighbours after the artist filter: p@5 only.
+    assert report["methods"]["audio:mfcc-stats"]["p@10"] is None
+    assert report["methods"]["audio:mfcc-stats"]["p@5"] >= 0.6
+    assert report["methods"]["lyrics:minilm-l6"]["p@5"] >= 0.6
+
+
+def test_hybrid_at_the_ends_of_the_sweep_equals_each_modality(small_manifest):
+    from ml.audio.baseline import MfccStatsEmbedder
+    from ml.text.encoder import SentenceEncoder
+
+    report = evaluate(manifest_read(small_manifest), audio_embedders=[MfccStatsEmbedder(max_seconds=5)], lyrics_embedders=[SentenceEncoder()], ks=(3,))
+    assert report["methods"]["hybrid:weighted-1.00"] == report["methods"]["audio:mfcc-stats"]
+    assert report["methods"]["hybrid:weighted-0.00"] == report["methods"]["lyrics:minilm-l6"]
+
+
+def test_a_broken_manifest_exits_with_a_message(tmp_path, capsys):
+    assert main([str(tmp_path / "nope.csv"), "--out", str(tmp_path / "r.json")]) == 2
+    assert "cannot open the manifest" in capsys.readouterr().err
