@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 from mutagen.flac import FLAC
-from mutagen.id3 import ID3, TALB, TCON, TIT2, TLAN, TPE1, TRCK, USLT
+from mutagen.id3 import ID3, TALB, TCON, TIT2, TPE1, TRCK, USLT
 from mutagen.mp4 import MP4
 from mutagen.oggvorbis import OggVorbis
 
@@ -105,3 +105,14 @@ def library(library_template, tmp_path) -> Path:
     root = tmp_path / "music"
     shutil.copytree(library_template, root)
     return root
+
+
+@pytest.fixture
+def indexed(library, index_dir):
+    """The tagged library ingested and indexed; returns its tracks by title."""
+    from playlists.models import Track
+    from playlists.services import index_rebuild, library_ingest
+
+    library_ingest(library)
+    index_rebuild()
+    return {t.title: t for t in Track.objects.all()}

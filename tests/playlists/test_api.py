@@ -4,16 +4,9 @@ import pytest
 from django.urls import reverse
 
 from playlists.models import Track
-from playlists.services import index_rebuild, library_ingest
+from playlists.services import library_ingest
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def indexed(library, index_dir):
-    library_ingest(library)
-    index_rebuild()
-    return {t.title: t for t in Track.objects.all()}
 
 
 def _similar(client, track_id, **params):

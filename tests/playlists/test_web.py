@@ -5,17 +5,10 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from playlists.models import Playlist, Track
-from playlists.services import index_rebuild, library_ingest, playlist_generate
+from playlists.services import library_ingest, playlist_generate
 from playlists.errors import SeedError
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def indexed(library, index_dir):
-    library_ingest(library)
-    index_rebuild()
-    return {t.title: t for t in Track.objects.all()}
 
 
 @pytest.fixture
