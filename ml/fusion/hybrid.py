@@ -48,16 +48,17 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
 #: Candidates fetched per seed from each modality's index before the exact re-rank.
-MIN_CANDIDATES = 100
+MIN_CANDIDATES = 200
 #: Candidates per wanted result from the fused index (at least MIN_CANDIDATES).
-#: bench.index, N=100,000: 8 -> recall@50 0.9996; 6 keeps it above 0.99 and
-#: is measurably faster (see docs/index.md).
-FUSED_CANDIDATES_PER_RESULT = 6
+#: bench.index, N=100,000 (shared, loaded machine): 8 fused + 4 per modality
+#: (min 200) gave recall@50 0.9996; 6 + 2 (min 100) fell to 0.82.
+FUSED_CANDIDATES_PER_RESULT = 8
 #: Candidates per wanted result from each single-modality index.
-MODALITY_CANDIDATES_PER_RESULT = 2
+MODALITY_CANDIDATES_PER_RESULT = 4
 WHITENINGS: tuple[str, ...] = ("standardise", "whiten", "none")
-#: Chosen by measurement (docs/index.md, "Whitening"): per-dimension
-#: standardisation beat full ZCA whitening on both labelled sets we have.
+#: Per-dimension standardisation stays the default until the comparison with
+#: full ZCA whitening (``whiten``) on the labelled sets is run; both are
+#: implemented and selectable per build.
 DEFAULT_WHITENING = "standardise"
 #: Whiteners are fitted on at most this many rows (a seeded sample).
 FIT_SAMPLE = 200_000
@@ -306,20 +307,30 @@ class HybridIndex:
         return np.ascontiguousarray(np.concatenate(parts, axis=1)) if parts else np.zeros((len(ids), 0), np.float32)
 
     # -- incremental updates -------------------------------------------------
-    def update(self, *, add: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None, remove: Sequence[int] | np.ndarray = ()) -> dict[str, int]:
+    def update(
+        self,
+        *,
+        add: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+        remove: Mapping[str, np.ndarray] | Sequence[int] | np.ndarray = (),
+    ) -> dict[str, int]:
         """Add or replace tracks and remove others without a rebuild.
 
         ``add[m] = (ids int64 (n,), raw vectors (n, dim_m))`` are whitened with
         the catalogue's fitted whiteners; ``remove`` ids leave every modality
-        and the fused index. A modality the index does not have yet cannot be
+        (or, as a mapping ``{m: ids}``, only modality ``m``) and the fused index
+        is brought in line for every track touched. A modality the index does not have yet cannot be
         added incrementally (:class:`IndexMismatchError`: rebuild). Returns
         counts of what changed per modality.
         """
-        removed = np.unique(np.asarray(remove, dtype=np.int64).reshape(-1))
+        if isinstance(remove, Mapping):
+            per_modality = {m: np.unique(np.asarray(ids, dtype=np.int64).reshape(-1)) for m, ids in remove.items()}
+        else:
+            everywhere = np.unique(np.asarray(remove, dtype=np.int64).reshape(-1))
+            per_modality = {m: everywhere for m in self.indexes}
         changed: dict[str, int] = {}
-        touched = [removed]
+        touched = [np.zeros(0, np.int64), *per_modality.values()]
         for modality, index in self.indexes.items():
-            count = index.remove(removed)
+            count = index.remove(per_modality.get(modality, np.zeros(0, np.int64)))
             if count:
                 changed[f"{modality}_removed"] = count
         for modality, (ids, raw) in (add or {}).items():
