@@ -21,7 +21,7 @@ returns *exact* cosines for the ids it returns:
     kept out by the store (a removed id is never returned) until the next build.
 
 :func:`backend_params` picks the backend and its parameters from the catalogue
-size; the thresholds are measured with ``python -m bench.index`` (see
+size; ``python -m bench.index`` measures them (figures so far in
 ``docs/index.md``).
 """
 from __future__ import annotations
@@ -46,9 +46,10 @@ _IDS_FILE = "ids.npy"
 _VECTORS_FILE = "vectors.npy"
 _META_FILE = "index.json"
 
-#: Below this many vectors a catalogue is searched exactly (``flat``). Measured
-#: with ``bench.index``: a 584-d exact single query over 20,000 rows takes about
-#: 2 ms on one core, the p50 budget at N = 100,000.
+#: Below this many vectors a catalogue is searched exactly (``flat``). An
+#: estimate, not yet a measurement: 20,000 x 584 multiply-adds per query is
+#: about 2 ms on one core, the p50 budget at N = 100,000. To be confirmed with
+#: ``python -m bench.index --n 20000 --backend flat`` vs ``--backend ivf``.
 FLAT_MAX = 20_000
 
 
@@ -85,8 +86,8 @@ def backend_params(count: int, dim: int, *, backend: str = "auto", overrides: Ma
     ~``sqrt(count)/4`` vectors) and visits 32 of them; its codec is 8-bit
     scalar quantisation up to 300,000 vectors (1 byte a dimension, near-exact
     candidates) and product quantisation with one byte per 4 dimensions above
-    (so 1,000,000 x 584-d fused codes take 146 MB). The measurements behind
-    these numbers are in ``docs/index.md``.
+    (so 1,000,000 x 584-d fused codes take 146 MB). Only N = 100,000 has
+    been measured so far (``docs/index.md``); the 1M parameters are untested.
     """
     if backend == "auto":
         backend = "flat" if count <= FLAT_MAX else "ivf"
