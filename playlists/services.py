@@ -17,7 +17,9 @@ from django.db import transaction
 from ml.config import MODALITIES
 from ml.embedder import Embedder
 from ml.errors import MLError
+from ml.fusion.hybrid import FORMAT_VERSION as HYBRID_FORMAT_VERSION
 from ml.fusion.hybrid import HybridIndex, balance_weights
+from ml.fusion.incremental import index_update_try
 from ml.text.clean import lyrics_clean, lyrics_word_count
 from playlists import engine
 from playlists.errors import IndexNotReadyError, SeedError
@@ -147,6 +149,7 @@ class ReindexSummary:
     indexed: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     errors: list[tuple[int, str, str]] = field(default_factory=list)
+    update_note: str = ""
 
 
 def _lyrics_input(track: Track, min_words: int) -> str | None:
@@ -185,10 +188,16 @@ def index_rebuild(
             _modality_embed(modality, embedder, full=full, summary=summary, progress=progress, min_words=config.lyrics.min_words)
         vectors, digest = _vectors_collect(versions)
         current = store.current_version()
-        if current is not None and not full and store.meta(current).get("catalogue_digest") == digest:
+        current_meta = store.meta(current) if current is not None else {}
+        up_to_date = current_meta.get("format_version") == HYBRID_FORMAT_VERSION and current_meta.get("catalogue_digest") == digest
+        if current is not None and not full and up_to_date:
             summary.version = current
         else:
-            index = HybridIndex.build(vectors, versions)
+            index = None
+            if not full and current is not None:
+                index, summary.update_note = index_update_try(store.root / current, vectors, versions)
+            if index is None:
+                index = HybridIndex.build(vectors, versions)
 
             def write(folder: Path) -> dict:
                 description = index.save(folder)

@@ -3,12 +3,35 @@
 Vectors are L2-normalised by the caller, so inner product is cosine
 similarity. Ids are int64 track ids chosen by the caller; results are always
 ``(ids, scores)`` and FAISS's ``-1`` padding never leaves this module.
+
+One wrapper, several backends. Every backend keeps the float32 vectors
+themselves in a :class:`VectorStore` (``vectors.npy`` on disk, memory-mapped
+read-only on load, so web workers share one copy through the page cache) and
+returns *exact* cosines for the ids it returns:
+
+``flat``
+    exact brute force over the stored vectors (faiss ``knn``). Small catalogues.
+``ivf``
+    a FAISS inverted file with a compressed codec (``IVF<nlist>,PQ<m>`` or
+    ``,SQ8``) proposes ``refine * k`` candidates, which are re-scored exactly
+    from the stored float vectors. Supports adding and removing ids in place.
+``hnsw``
+    a FAISS HNSW graph over 8-bit scalar-quantised vectors proposes the
+    candidates, re-scored exactly. HNSW cannot remove nodes, so removed ids are
+    kept out by the store (a removed id is never returned) until the next build.
+
+:func:`backend_params` picks the backend and its parameters from the catalogue
+size; ``python -m bench.index`` measures them (figures so far in
+``docs/index.md``).
 """
 from __future__ import annotations
 
 import json
 import logging
+import math
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -16,36 +39,342 @@ from ml.errors import IndexCorruptError, IndexMismatchError, VectorIndexError
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-_INDEX_FILE = "vectors.faiss"
+FORMAT_VERSION = 2
+BACKENDS: tuple[str, ...] = ("flat", "ivf", "hnsw")
+_INDEX_FILE = "ann.faiss"
+_IDS_FILE = "ids.npy"
+_VECTORS_FILE = "vectors.npy"
 _META_FILE = "index.json"
+
+#: Below this many vectors a catalogue is searched exactly (``flat``). An
+#: estimate, not yet a measurement: 20,000 x 584 multiply-adds per query is
+#: about 2 ms on one core, the p50 budget at N = 100,000. To be confirmed with
+#: ``python -m bench.index --n 20000 --backend flat`` vs ``--backend ivf``.
+FLAT_MAX = 20_000
+
+
+@dataclass(frozen=True)
+class BackendParams:
+    """Which backend and how it is tuned.
+
+    ``nlist`` inverted lists, ``codec`` the faiss codec string for ``ivf``
+    (``"PQ<m>"`` or ``"SQ8"``), ``nprobe`` lists visited per query; ``m``,
+    ``ef_construction`` and ``ef_search`` for ``hnsw``; ``refine``: candidates
+    fetched per result before the exact re-score (``ivf``/``hnsw``).
+    """
+
+    backend: str = "flat"
+    nlist: int = 0
+    codec: str = ""
+    nprobe: int = 0
+    m: int = 32
+    ef_construction: int = 80
+    ef_search: int = 128
+    refine: int = 8
+    train_size: int = 0
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise VectorIndexError(f"unknown index backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def backend_params(count: int, dim: int, *, backend: str = "auto", overrides: Mapping[str, Any] | None = None) -> BackendParams:
+    """Backend and parameters for an index of ``count`` vectors of ``dim``.
+
+    ``backend="auto"`` chooses ``flat`` up to :data:`FLAT_MAX` vectors and
+    ``ivf`` above. IVF uses about ``4 * sqrt(count)`` lists (so a list holds
+    ~``sqrt(count)/4`` vectors) and visits 32 of them; its codec is 8-bit
+    scalar quantisation up to 300,000 vectors (1 byte a dimension, near-exact
+    candidates) and product quantisation with one byte per 4 dimensions above
+    (so 1,000,000 x 584-d fused codes take 146 MB). Only N = 100,000 has
+    been measured so far (``docs/index.md``); the 1M parameters are untested.
+    """
+    if backend == "auto":
+        backend = "flat" if count <= FLAT_MAX else "ivf"
+    if backend not in BACKENDS:
+        raise VectorIndexError(f"unknown index backend {backend!r}; choose auto or one of {', '.join(BACKENDS)}")
+    if backend == "flat":
+        params = BackendParams("flat")
+    elif backend == "ivf":
+        nlist = max(1, min(int(4 * math.sqrt(max(count, 1))), max(1, count // 39)))
+        codec = "SQ8" if count <= 300_000 else f"PQ{_pq_m(dim)}"
+        params = BackendParams("ivf", nlist=nlist, codec=codec, nprobe=min(nlist, 32), refine=8, train_size=min(count, 32 * nlist))
+    else:
+        params = BackendParams("hnsw", m=32, ef_construction=80, ef_search=128, refine=8)
+    if overrides:
+        params = BackendParams(**{**asdict(params), **dict(overrides)})
+    return params
+
+
+def _pq_m(dim: int) -> int:
+    """Sub-quantisers for PQ: about one per 4 dimensions, dividing ``dim``."""
+    target = max(1, dim // 4)
+    for m in range(target, 0, -1):
+        if dim % m == 0:
+            return m
+    return 1
+
+
+class VectorStore:
+    """Ids and their float32 vectors, looked up by id without Python loops.
+
+    ``vectors`` is float32 ``(n, dim)`` (a read-only memory map after
+    :meth:`load`); ``ids`` int64 ``(n,)``. Lookups go through ``ids`` sorted
+    once, so a million ids cost 16 MB, not a Python dict.
+    """
+
+    def __init__(self, dim: int) -> None:
+        self.dim = int(dim)
+        self.ids = np.zeros(0, np.int64)
+        self.vectors = np.zeros((0, self.dim), np.float32)
+        self._sorted_ids = self.ids
+        self._sorted_rows = np.zeros(0, np.int64)
+        #: True when ``vectors`` is a read-only view of the file (shared page cache).
+        self.memory_mapped = False
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+    def _reindex(self) -> None:
+        order = np.argsort(self.ids, kind="stable")
+        self._sorted_ids = self.ids[order]
+        self._sorted_rows = order.astype(np.int64)
+
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """Row of each id, int64 ``(len(ids),)``, ``-1`` where absent."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if self._sorted_ids.size == 0:
+            return np.full(ids.size, -1, np.int64)
+        position = np.searchsorted(self._sorted_ids, ids)
+        position = np.minimum(position, self._sorted_ids.size - 1)
+        found = self._sorted_ids[position] == ids
+        return np.where(found, self._sorted_rows[position], -1)
+
+    def contains(self, ids: np.ndarray) -> np.ndarray:
+        """bool ``(len(ids),)``."""
+        return self.rows(ids) >= 0
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Append (ids must not be present; the caller removes replaced ids first)."""
+        self.ids = np.concatenate([self.ids, ids])
+        self.vectors = np.concatenate([np.asarray(self.vectors), vectors]) if len(self.vectors) else np.array(vectors, dtype=np.float32)
+        self.memory_mapped = False
+        self._reindex()
+
+    def remove(self, ids: np.ndarray) -> np.ndarray:
+        """Drop ``ids``; returns the ids that were present."""
+        rows = self.rows(ids)
+        rows = rows[rows >= 0]
+        if rows.size:
+            keep = np.ones(len(self), dtype=bool)
+            keep[rows] = False
+            gone = self.ids[rows]
+            self.ids = self.ids[keep]
+            self.vectors = np.asarray(self.vectors)[keep]
+            self.memory_mapped = False
+            self._reindex()
+            return gone
+        return np.zeros(0, np.int64)
+
+    def save(self, folder: Path) -> None:
+        np.save(folder / _IDS_FILE, np.ascontiguousarray(self.ids))
+        np.save(folder / _VECTORS_FILE, np.ascontiguousarray(self.vectors, dtype=np.float32))
+
+    @classmethod
+    def load(cls, folder: Path, *, dim: int, mmap: bool = True) -> "VectorStore":
+        store = cls(dim)
+        try:
+            store.ids = np.load(folder / _IDS_FILE, allow_pickle=False)
+            vectors = np.load(folder / _VECTORS_FILE, allow_pickle=False, mmap_mode="r" if mmap else None)
+        except (OSError, ValueError) as error:
+            raise IndexCorruptError(f"{folder}: cannot read the stored vectors ({error})") from None
+        if vectors.ndim != 2 or vectors.shape != (store.ids.size, dim) or vectors.dtype != np.float32:
+            raise IndexCorruptError(f"{folder}: stored vectors are {vectors.shape} {vectors.dtype}, expected ({store.ids.size}, {dim}) float32")
+        # A plain ndarray over the mapping: the memmap subclass slows every fancy-index gather.
+        store.memory_mapped = isinstance(vectors, np.memmap)
+        store.vectors = np.asarray(vectors)
+        store._reindex()
+        return store
+
+
+def _set_threads() -> None:
+    # One query is a few hundred microseconds of work: OpenMP threads only add
+    # hand-off latency (and spin on a shared machine), so searches run on the
+    # calling thread; web servers scale with processes.
+    import faiss
+
+    if faiss.omp_get_max_threads() != 1:
+        faiss.omp_set_num_threads(1)
+
+
+class AnnIndex:
+    """Candidate generator: a FAISS ``ivf`` or ``hnsw`` structure keyed by track id.
+
+    Scores it returns are approximate (compressed codes); callers re-score.
+    """
+
+    def __init__(self, dim: int, params: BackendParams) -> None:
+        if params.backend not in ("ivf", "hnsw"):
+            raise VectorIndexError(f"AnnIndex has no {params.backend!r} backend")
+        self.dim = int(dim)
+        self.params = params
+        self._index: Any = None
+
+    @property
+    def trained(self) -> bool:
+        return self._index is not None
+
+    def __len__(self) -> int:
+        return 0 if self._index is None else int(self._index.ntotal)
+
+    def train(self, vectors: np.ndarray, *, seed: int = 1234) -> None:
+        """Fit the coarse quantiser and codec on float32 ``(n, dim)`` (a sample is enough)."""
+        import faiss
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self.params.backend == "ivf":
+            nlist = max(1, min(self.params.nlist, vectors.shape[0]))
+            codec = self.params.codec
+            if codec.startswith("PQ"):
+                base, _, bits = codec.partition("x")
+                bits_wanted = int(bits or 8)
+                if vectors.shape[0] < 2**bits_wanted:
+                    # A PQ codebook needs 2**bits training points; a tiny first batch gets fewer bits.
+                    codec = f"{base}x{max(1, int(math.log2(max(vectors.shape[0], 2))))}"
+            index = faiss.index_factory(self.dim, f"IVF{nlist},{codec}", faiss.METRIC_INNER_PRODUCT)
+            ivf = faiss.extract_index_ivf(index)
+            ivf.cp.seed = seed
+            # 10 k-means iterations on <= 32 points a list: the lists only route
+            # queries, the exact refine fixes the scores; more iterations cost
+            # build minutes for no measured recall.
+            ivf.cp.max_points_per_centroid = 32
+            ivf.cp.niter = 10
+            if self.params.train_size and vectors.shape[0] > self.params.train_size:
+                pick = np.random.default_rng(seed).choice(vectors.shape[0], self.params.train_size, replace=False)
+                vectors = vectors[np.sort(pick)]
+            index.train(vectors)
+            ivf.nprobe = max(1, min(self.params.nprobe, nlist))
+            self._index = index
+        else:
+            inner = faiss.IndexHNSWSQ(self.dim, faiss.ScalarQuantizer.QT_8bit, self.params.m, faiss.METRIC_INNER_PRODUCT)
+            inner.hnsw.efConstruction = self.params.ef_construction
+            inner.hnsw.efSearch = self.params.ef_search
+            inner.train(vectors)
+            self._index = faiss.IndexIDMap(inner)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if self._index is None:
+            raise VectorIndexError("train the index before adding vectors")
+        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
+
+    def remove(self, ids: np.ndarray) -> None:
+        """Remove in place where the structure allows (IVF); HNSW relies on the store's filter."""
+        import faiss
+
+        if self._index is None or self.params.backend != "ivf" or len(ids) == 0:
+            return
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        self._index.remove_ids(faiss.IDSelectorBatch(ids.size, faiss.swig_ptr(ids)))
+
+    def _exact(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        _set_threads()
+        scores, rows = faiss.knn(queries, np.ascontiguousarray(self._store.vectors), k, metric=faiss.METRIC_INNER_PRODUCT)
+        ids = np.where(rows >= 0, self._store.ids[np.maximum(rows, 0)], -1)
+        return ids, scores
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Approximate ``(ids int64 (q, k), scores float32 (q, k))``; ``-1`` pads (callers filter)."""
+        _set_threads()
+        if self._index is None or len(self) == 0:
+            return np.full((queries.shape[0], 0), -1, np.int64), np.zeros((queries.shape[0], 0), np.float32)
+        scores, ids = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), int(k))
+        return ids, scores
+
+    def set_search(self, *, nprobe: int | None = None, ef_search: int | None = None) -> None:
+        """Change the search effort of a built index (benchmarks, settings)."""
+        import faiss
+
+        if self._index is None:
+            return
+        if nprobe is not None and self.params.backend == "ivf":
+            faiss.extract_index_ivf(self._index).nprobe = int(nprobe)
+        if ef_search is not None and self.params.backend == "hnsw":
+            faiss.downcast_index(self._index.index).hnsw.efSearch = int(ef_search)
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        if self._index is not None:
+            faiss.write_index(self._index, str(path))
+
+    @classmethod
+    def load(cls, path: Path, *, dim: int, params: BackendParams, mmap: bool = True) -> "AnnIndex":
+        """Read an index; IVF inverted lists are memory-mapped (``IO_FLAG_MMAP``) so workers share them."""
+        import faiss
+
+        ann = cls(dim, params)
+        if not path.exists():
+            return ann
+        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap and params.backend == "ivf" else 0
+        try:
+            ann._index = faiss.read_index(str(path), flags)
+        except RuntimeError as error:
+            raise IndexCorruptError(f"{path}: cannot read the index ({str(error).splitlines()[0]})") from None
+        if ann._index.d != dim:
+            raise IndexCorruptError(f"{path}: index has dimension {ann._index.d}, expected {dim}")
+        if params.backend == "ivf":
+            faiss.extract_index_ivf(ann._index).nprobe = max(1, params.nprobe)
+        else:
+            faiss.downcast_index(ann._index.index).hnsw.efSearch = params.ef_search
+        return ann
 
 
 class VectorIndex:
-    """Exact inner-product index (FAISS ``IndexFlatIP`` behind an id map)."""
+    """Inner-product index with exact scores; ``backend`` picks how candidates are found.
 
-    backend = "flat"
+    ``VectorIndex(dim)`` is the exact ``flat`` index; use
+    :meth:`for_catalogue` to let the catalogue size choose.
+    """
 
-    def __init__(self, dim: int) -> None:
-        import faiss
-
+    def __init__(self, dim: int, *, backend: str = "flat", params: BackendParams | None = None) -> None:
         if dim <= 0:
             raise VectorIndexError(f"an index needs a positive dimension, got {dim}")
         self.dim = int(dim)
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
-        self._ids: set[int] = set()
+        self.params = params or backend_params(0, self.dim, backend=backend)
+        self._store = VectorStore(self.dim)
+        self._ann = AnnIndex(self.dim, self.params) if self.params.backend != "flat" else None
+        # Ids removed from an HNSW graph that cannot drop them: filtered from its candidates.
+        self._removed = np.zeros(0, np.int64)
+
+    @classmethod
+    def for_catalogue(cls, dim: int, count: int, *, backend: str = "auto", overrides: Mapping[str, Any] | None = None) -> "VectorIndex":
+        """An empty index whose backend suits ``count`` vectors (see :func:`backend_params`)."""
+        return cls(dim, params=backend_params(count, dim, backend=backend, overrides=overrides))
+
+    @property
+    def backend(self) -> str:
+        return self.params.backend
+
+    @property
+    def store(self) -> VectorStore:
+        """The stored float32 vectors (read-only use)."""
+        return self._store
 
     def __len__(self) -> int:
-        return int(self._index.ntotal)
+        return len(self._store)
 
     def __contains__(self, track_id: object) -> bool:
-        return isinstance(track_id, (int, np.integer)) and int(track_id) in self._ids
+        return isinstance(track_id, (int, np.integer)) and bool(self._store.contains(np.array([int(track_id)]))[0])
+
+    def contains(self, ids: np.ndarray) -> np.ndarray:
+        """bool ``(len(ids),)``: which ids are in the index."""
+        return self._store.contains(ids)
 
     def ids(self) -> np.ndarray:
         """All ids in the index, int64 ``(len(self),)``, in insertion order."""
-        import faiss
-
-        return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        return self._store.ids.copy()
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Add (or replace) ``vectors`` float32 ``(n, dim)`` under int64 ``ids`` ``(n,)``."""
@@ -59,88 +388,155 @@ class VectorIndex:
             raise VectorIndexError("the same id appears twice in one add()")
         if not np.all(np.isfinite(vectors)):
             raise VectorIndexError("vectors contain NaN or infinity")
-        existing = [int(i) for i in ids if int(i) in self._ids]
-        if existing:
-            self.remove(np.asarray(existing, dtype=np.int64))
-        self._index.add_with_ids(vectors, ids)
-        self._ids.update(int(i) for i in ids)
+        if ids.size == 0:
+            return
+        self.remove(ids[self._store.contains(ids)])
+        if self._ann is not None:
+            if not self._ann.trained:
+                self._ann.train(vectors)
+            self._ann.add(ids, vectors)
+            # A re-added id is live again in an HNSW graph that still holds its old node.
+            self._removed = np.setdiff1d(self._removed, ids)
+        self._store.add(ids, vectors)
 
     def remove(self, ids: np.ndarray) -> int:
         """Remove ``ids`` (unknown ids are ignored); returns how many were removed."""
-        import faiss
-
         ids = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
         if ids.size == 0:
             return 0
-        removed = int(self._index.remove_ids(faiss.IDSelectorArray(ids.size, faiss.swig_ptr(ids))))
-        self._ids.difference_update(int(i) for i in ids)
-        return removed
+        gone = self._store.remove(ids)
+        if gone.size and self._ann is not None:
+            if self.params.backend == "ivf":
+                self._ann.remove(gone)
+            else:
+                self._removed = np.union1d(self._removed, gone)
+        return int(gone.size)
+
+    def candidates(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Approximate nearest ids of each query, ``(ids (q, k'), approx scores)``; ``-1`` marks no result.
+
+        Only ids that are in the index come out. For ``flat`` these are exact.
+        """
+        queries = self._check_queries(queries)
+        k = min(int(k), len(self))
+        if k <= 0:
+            return np.full((queries.shape[0], 0), -1, np.int64), np.zeros((queries.shape[0], 0), np.float32)
+        if self._ann is None:
+            return self._exact(queries, k)
+        ids, scores = self._ann.search(queries, k + (self._removed.size if self.params.backend == "hnsw" else 0))
+        if self._removed.size:
+            ids = np.where(np.isin(ids, self._removed), -1, ids)
+        return ids, scores
+
+    def _exact(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        _set_threads()
+        scores, rows = faiss.knn(queries, np.ascontiguousarray(self._store.vectors), k, metric=faiss.METRIC_INNER_PRODUCT)
+        ids = np.where(rows >= 0, self._store.ids[np.maximum(rows, 0)], -1)
+        return ids, scores
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest ids of each query row.
+        """The ``k`` nearest ids of each query row, with exact cosines.
 
         ``queries`` is float32 ``(q, dim)``. Returns ``ids`` int64 and
-        ``scores`` float32, both ``(q, min(k, len(self)))``, best first.
+        ``scores`` float32, both ``(q, min(k, len(self)))``, best first. An
+        approximate backend may find fewer than ``k`` for some row: the
+        result keeps only the columns every row filled, never ``-1``.
         """
+        queries = self._check_queries(queries)
+        k = min(int(k), len(self))
+        if k <= 0:
+            return np.zeros((queries.shape[0], 0), np.int64), np.zeros((queries.shape[0], 0), np.float32)
+        if self._ann is None or k * max(1, self.params.refine) >= len(self):
+            # Exact over the stored vectors when the candidates would be most of the index anyway.
+            ids, scores = self._exact(queries, k)
+        else:
+            candidate_ids, _ = self.candidates(queries, k * max(1, self.params.refine))
+            ids, scores = self._refine(queries, candidate_ids, k)
+        filled = int((ids >= 0).all(axis=0).sum())
+        return ids[:, :filled].astype(np.int64), scores[:, :filled].astype(np.float32)
+
+    def _refine(self, queries: np.ndarray, candidate_ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = self._store.rows(candidate_ids.reshape(-1)).reshape(candidate_ids.shape)
+        valid = (candidate_ids >= 0) & (rows >= 0)
+        if candidate_ids.shape[1] > 1:
+            # An HNSW graph can hold a replaced id twice; keep one of each.
+            order = np.argsort(candidate_ids, axis=1, kind="stable")
+            ordered = np.take_along_axis(candidate_ids, order, axis=1)
+            repeated = np.zeros_like(valid)
+            repeated[:, 1:] = ordered[:, 1:] == ordered[:, :-1]
+            duplicate = np.zeros_like(valid)
+            np.put_along_axis(duplicate, order, repeated, axis=1)
+            valid &= ~duplicate
+        gathered = np.asarray(self._store.vectors)[np.maximum(rows, 0).reshape(-1)].reshape(*rows.shape, self.dim) if rows.size else np.zeros((*rows.shape, self.dim), np.float32)
+        scores = np.einsum("qcd,qd->qc", gathered, queries)
+        scores = np.where(valid, scores, -np.inf).astype(np.float32)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        top_scores = np.take_along_axis(scores, order, axis=1)
+        top_ids = np.where(np.isfinite(top_scores), np.take_along_axis(candidate_ids, order, axis=1), -1)
+        return top_ids, np.where(np.isfinite(top_scores), top_scores, 0.0).astype(np.float32)
+
+    def _check_queries(self, queries: np.ndarray) -> np.ndarray:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         if queries.ndim == 1:
             queries = queries[None, :]
         if queries.shape[1] != self.dim:
             raise IndexMismatchError(f"queries of dimension {queries.shape[1]} against an index of dimension {self.dim}")
-        k = min(int(k), len(self))
-        if k <= 0:
-            return np.zeros((queries.shape[0], 0), np.int64), np.zeros((queries.shape[0], 0), np.float32)
-        scores, ids = self._index.search(queries, k)
-        # FAISS pads missing results with -1 at the end of a row; keep only the
-        # columns that every row filled.
-        filled = int((ids >= 0).all(axis=0).sum())
-        ids, scores = ids[:, :filled], scores[:, :filled]
-        return ids.astype(np.int64), scores.astype(np.float32)
+        return queries
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """Stored vectors of ``ids`` (all must be present): float32 ``(n, dim)``."""
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
-        out = np.empty((ids.size, self.dim), dtype=np.float32)
-        for row, track_id in enumerate(ids):
-            if int(track_id) not in self._ids:
-                raise VectorIndexError(f"id {int(track_id)} is not in the index")
-            out[row] = self._index.reconstruct(int(track_id))
-        return out
+        rows = self._store.rows(ids)
+        if (rows < 0).any():
+            raise VectorIndexError(f"id {int(ids[np.argmax(rows < 0)])} is not in the index")
+        return np.asarray(self._store.vectors[rows], dtype=np.float32)
 
     def save(self, folder: Path) -> None:
         """Write the index into ``folder`` (created if missing)."""
-        import faiss
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        faiss.write_index(self._index, str(folder / _INDEX_FILE))
+        self._store.save(folder)
+        if self._ann is not None:
+            self._ann.save(folder / _INDEX_FILE)
+        np.save(folder / "removed.npy", self._removed)
         (folder / _META_FILE).write_text(
-            json.dumps({"format_version": FORMAT_VERSION, "backend": self.backend, "dim": self.dim, "count": len(self)})
+            json.dumps({"format_version": FORMAT_VERSION, "backend": self.backend, "dim": self.dim, "count": len(self), "params": asdict(self.params)})
         )
 
     @classmethod
-    def load(cls, folder: Path) -> "VectorIndex":
-        """Read an index written by :meth:`save`; raises on a missing, foreign or damaged folder."""
-        import faiss
+    def load(cls, folder: Path, *, mmap: bool = True) -> "VectorIndex":
+        """Read an index written by :meth:`save`; raises on a missing, foreign or damaged folder.
 
+        With ``mmap`` (the default) the stored vectors and IVF lists are
+        memory-mapped read-only: loading is instant and processes share pages.
+        """
         folder = Path(folder)
         try:
             meta = json.loads((folder / _META_FILE).read_text())
         except (OSError, ValueError) as error:
             raise IndexCorruptError(f"{folder}: no readable {_META_FILE} ({error})") from None
-        if meta.get("format_version") != FORMAT_VERSION or meta.get("backend") != cls.backend:
+        if meta.get("format_version") != FORMAT_VERSION or meta.get("backend") not in BACKENDS:
             raise IndexMismatchError(
                 f"{folder}: index format {meta.get('format_version')}/{meta.get('backend')} is not "
-                f"{FORMAT_VERSION}/{cls.backend}; rebuild it with a full reindex"
+                f"{FORMAT_VERSION}; rebuild it with a full reindex"
             )
         try:
-            raw = faiss.read_index(str(folder / _INDEX_FILE))
-        except RuntimeError as error:
-            raise IndexCorruptError(f"{folder}: cannot read {_INDEX_FILE} ({str(error).splitlines()[0]})") from None
-        if raw.d != meta["dim"] or raw.ntotal != meta["count"]:
-            raise IndexCorruptError(f"{folder}: index holds {raw.ntotal}x{raw.d}, meta says {meta['count']}x{meta['dim']}")
-        index = cls.__new__(cls)
-        index.dim = int(raw.d)
-        index._index = faiss.downcast_index(raw) if not isinstance(raw, faiss.IndexIDMap2) else raw
-        index._ids = set(int(i) for i in faiss.vector_to_array(index._index.id_map))
+            params = BackendParams(**meta["params"])
+            dim = int(meta["dim"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise IndexCorruptError(f"{folder}: {_META_FILE} is incomplete ({error})") from None
+        index = cls(dim, params=params)
+        index._store = VectorStore.load(folder, dim=dim, mmap=mmap)
+        if len(index._store) != meta["count"]:
+            raise IndexCorruptError(f"{folder}: holds {len(index._store)} vectors, meta says {meta['count']}")
+        if params.backend != "flat":
+            index._ann = AnnIndex.load(folder / _INDEX_FILE, dim=dim, params=params, mmap=mmap)
+            try:
+                index._removed = np.load(folder / "removed.npy", allow_pickle=False)
+            except (OSError, ValueError):
+                index._removed = np.zeros(0, np.int64)
+            if params.backend == "ivf" and len(index._ann) != len(index._store):
+                raise IndexCorruptError(f"{folder}: the IVF lists hold {len(index._ann)} ids, the store {len(index._store)}")
         return index

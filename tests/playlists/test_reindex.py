@@ -122,3 +122,37 @@ def test_command_reports_and_refuses_while_locked(catalogue, capsys):
     with engine.index_store().lock():
         with pytest.raises(CommandError, match="another reindex is running"):
             call_command("reindex", verbosity=0)
+
+
+def test_the_update_or_rebuild_decision_is_recorded(catalogue):
+    index_rebuild()
+    Track.objects.filter(title="Neon").delete()
+    summary = index_rebuild()
+    # Two of six tracks' vectors change: past 20 % the whiteners are refitted by a full build.
+    assert summary.published and summary.update_note == "full build: 2 changes in a catalogue of 5 (more than 20%)"
+    assert len(engine.index_current()) == 5
+    assert index_rebuild(full=True).update_note == ""
+
+
+def test_a_reindex_interrupted_while_writing_leaves_the_previous_version(catalogue, monkeypatch):
+    from ml.fusion.hybrid import HybridIndex
+
+    first = index_rebuild()
+    serving = engine.index_current()
+    Track.objects.filter(title="Neon").delete()
+    real_save = HybridIndex.save
+
+    def save_then_interrupt(self, folder):
+        real_save(self, folder)  # the new version is fully written into staging...
+        raise KeyboardInterrupt  # ...and the process is stopped before the switch
+
+    monkeypatch.setattr(HybridIndex, "save", save_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        index_rebuild()
+    store = engine.index_store()
+    assert store.current_version() == first.version and store.versions() == [first.version]
+    assert not list(store.root.glob(".staging-*"))
+    assert engine.index_current() is serving and len(serving) == 6
+    # The lock was released: the next reindex runs and switches.
+    monkeypatch.setattr(HybridIndex, "save", real_save)
+    assert index_rebuild().published and len(engine.index_current()) == 5

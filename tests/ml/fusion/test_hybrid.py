@@ -103,3 +103,117 @@ def test_save_load_round_trip_and_model_check(rng, tmp_path):
         np.testing.assert_allclose(a, b)
     with pytest.raises(IndexMismatchError, match="run reindex"):
         HybridIndex.load(tmp_path / "v1", expect_models={"audio": "a2"})
+
+
+def test_whitener_decorrelates_and_standardiser_only_rescales(rng):
+    from ml.fusion.hybrid import Whitener, whitener_fit
+
+    mixing = rng.standard_normal((12, 12))
+    vectors = (rng.standard_normal((2000, 12)) @ mixing + 3.0).astype(np.float32)
+    whitener = Whitener.fit(vectors)
+    projected = (vectors - whitener.mean) @ whitener.matrix
+    # Ledoit-Wolf shrinkage leaves a little correlation on purpose; the mixing is gone.
+    assert np.abs(np.corrcoef(projected, rowvar=False) - np.eye(12)).max() < 0.15
+    standardised = (vectors - Standardiser.fit(vectors).mean) / Standardiser.fit(vectors).scale
+    off_diagonal = np.abs(np.corrcoef(standardised, rowvar=False) - np.eye(12)).max()
+    assert off_diagonal > 0.3  # the diagonal map leaves correlations in place
+    assert whitener_fit(vectors, kind="none").apply(vectors[:1]) == pytest.approx(l2_normalise(vectors[:1]))
+    with pytest.raises(MLError, match="unknown whitening"):
+        whitener_fit(vectors, kind="pca-ish")
+
+
+def _large(rng, n=3000):
+    """Clustered catalogue with instrumentals (no lyrics) and lyric-only entries."""
+    ids = np.arange(n, dtype=np.int64) * 3 + 1
+    style = rng.integers(0, 40, n)
+    audio = rng.standard_normal((40, 16))[style] + 0.4 * rng.standard_normal((n, 16))
+    lyrics = rng.standard_normal((40, 24))[(style * 7) % 40] + 0.4 * rng.standard_normal((n, 24))
+    has_lyrics = rng.random(n) > 0.2
+    has_audio = ~has_lyrics | (rng.random(n) > 0.05)
+    return {"audio": (ids[has_audio], audio[has_audio]), "lyrics": (ids[has_lyrics], lyrics[has_lyrics])}
+
+
+def _brute(index, seed, balance, k):
+    universe = index.track_ids()
+    scores = pair_scores(index._vectors_of(np.array([seed])), index._vectors_of(universe), balance_weights(balance))[:, 0]
+    scores[universe == seed] = np.nan
+    keep = ~np.isnan(scores)
+    order = np.lexsort((universe[keep], -scores[keep]))[:k]
+    return universe[keep][order], scores[keep][order]
+
+
+@pytest.mark.parametrize("backend", ["ivf", "hnsw"])
+def test_approximate_backends_match_exact_hybrid_at_every_balance(rng, backend):
+    vectors = _large(rng)
+    index = HybridIndex.build(vectors, {"audio": "a", "lyrics": "l"}, backend=backend, overrides={"nlist": 16, "nprobe": 4} if backend == "ivf" else None)
+    assert index.fused is not None and index.backend == backend
+    exact = HybridIndex.build(vectors, {"audio": "a", "lyrics": "l"}, backend="flat")
+    assert exact.fused is None
+    recalls = []
+    for seed in index.track_ids()[::150]:
+        for balance in (0.0, 0.3, 1.0):
+            ids, scores = index.similar([int(seed)], k=20, balance=balance)
+            truth, truth_scores = _brute(exact, int(seed), balance, 20)
+            np.testing.assert_array_equal(exact.similar([int(seed)], k=20, balance=balance)[0], truth)
+            # Scores are exact hybrid scores whatever found the candidates.
+            recomputed = pair_scores(index._vectors_of(np.array([seed])), index._vectors_of(ids), balance_weights(balance))[:, 0]
+            np.testing.assert_allclose(scores, recomputed, atol=1e-5)
+            # A seed with no vector of the only weighted modality has no neighbours at all.
+            recalls.append(len(set(ids) & set(truth)) / len(truth) if len(truth) else float(len(ids) == 0))
+    assert np.mean(recalls) >= 0.97
+
+
+def test_a_lyric_only_seed_finds_lyric_only_matches_through_the_modality_index(rng):
+    vectors = _large(rng)
+    index = HybridIndex.build(vectors, {}, backend="ivf", overrides={"nlist": 16, "nprobe": 4})
+    audio_ids = set(vectors["audio"][0])
+    lyric_only = [i for i in vectors["lyrics"][0] if i not in audio_ids]
+    ids, _ = index.similar([lyric_only[0]], k=10, balance=0.9)
+    truth, _ = _brute(index, lyric_only[0], 0.9, 10)
+    assert set(ids) == set(truth)  # scored on lyrics alone: the weight present is renormalised away
+
+
+def test_query_scores_outside_vectors_like_a_seed(rng):
+    vectors = _large(rng, 500)
+    index = HybridIndex.build(vectors, {})
+    seed = int(vectors["audio"][0][5])
+    raw = {m: ids_raw[1][ids_raw[0] == seed] for m, ids_raw in vectors.items() if seed in ids_raw[0]}
+    by_query = index.query(raw, k=10, balance=0.4, exclude=[seed])
+    by_seed = index.similar([seed], k=10, balance=0.4)
+    np.testing.assert_array_equal(by_query[0], by_seed[0])
+    np.testing.assert_allclose(by_query[1], by_seed[1], atol=1e-5)
+    text_only, _ = index.query({"lyrics": raw["lyrics"][0]}, k=5, balance=0.0) if "lyrics" in raw else (np.zeros(0), None)
+    assert set(text_only) <= set(vectors["lyrics"][0])
+    with pytest.raises(IndexMismatchError):
+        index.query({"audio": np.ones(3, np.float32)}, k=5, balance=0.5)
+
+
+@pytest.mark.parametrize("backend", ["flat", "ivf"])
+def test_update_adds_replaces_and_removes_without_rebuild(rng, backend, tmp_path):
+    vectors = _large(rng, 2000)
+    overrides = {"nlist": 16, "nprobe": 16} if backend == "ivf" else None
+    index = HybridIndex.build(vectors, {"audio": "a", "lyrics": "l"}, backend=backend, overrides=overrides)
+    index.save(tmp_path / "v1")
+    loaded = HybridIndex.load(tmp_path / "v1", mmap=False)
+    doomed = vectors["audio"][0][:50]
+    newcomer_raw = vectors["audio"][1][100:101] + 0.01
+    loaded.update(add={"audio": (np.array([10**7]), newcomer_raw)}, remove=doomed)
+    assert 10**7 in loaded and not any(int(d) in loaded for d in doomed)
+    for seed in vectors["audio"][0][60:70]:
+        ids, _ = loaded.similar([int(seed)], k=100, balance=0.5)
+        assert not set(ids) & set(doomed)
+    ids, _ = loaded.similar([int(vectors["audio"][0][100])], k=5, balance=1.0)
+    assert 10**7 in ids  # near-duplicate of the seed's audio
+    loaded.save(tmp_path / "v2")
+    again = HybridIndex.load(tmp_path / "v2")
+    assert len(again) == len(loaded) and not any(int(d) in again for d in doomed)
+
+
+def test_ivf_round_trip_through_files(rng, tmp_path):
+    index = HybridIndex.build(_large(rng, 2000), {"audio": "a1", "lyrics": "l1"}, backend="ivf", overrides={"nlist": 16, "nprobe": 8})
+    index.save(tmp_path / "v1")
+    loaded = HybridIndex.load(tmp_path / "v1", expect_models={"lyrics": "l1"})
+    assert loaded.backend == "ivf" and loaded.indexes["audio"].store.memory_mapped
+    seed = int(index.track_ids()[3])
+    for a, b in zip(index.similar([seed], k=15, balance=0.6), loaded.similar([seed], k=15, balance=0.6)):
+        np.testing.assert_allclose(a, b, atol=1e-6)

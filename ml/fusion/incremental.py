@@ -1,0 +1,86 @@
+"""Bring a stored hybrid index up to date with the catalogue without rebuilding it.
+
+A reindex first tries :func:`index_update_try`: it loads the serving version
+into memory, works out per modality which tracks were added, removed or
+re-embedded, and applies only that. It declines (and the caller does a full
+build) when the models, modalities, format or the backend the catalogue size
+calls for have changed, or when more than ``max_change`` of the catalogue
+changed: the whiteners were fitted on the old catalogue, and past that point
+they are refitted by a full build.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from ml.errors import VectorIndexError
+from ml.fusion.hybrid import HybridIndex
+from ml.fusion.index import backend_params
+
+logger = logging.getLogger(__name__)
+
+#: Share of the catalogue that may change before the whiteners are refitted by a full build.
+MAX_CHANGE = 0.2
+
+
+def index_difference(index: HybridIndex, vectors: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> tuple[dict, dict]:
+    """What turns ``index`` into ``vectors[m] = (ids (n,), raw (n, dim))``.
+
+    Returns ``(add, remove)``: ``add[m] = (ids, raw)`` new or re-embedded,
+    ``remove[m] = ids`` gone from modality ``m``. A re-embedded track is
+    found by whitening its raw vector with the stored whitener and comparing
+    it with the stored one.
+    """
+    add: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    remove: dict[str, np.ndarray] = {}
+    for modality, stored in index.indexes.items():
+        ids, raw = vectors.get(modality, (np.zeros(0, np.int64), np.zeros((0, stored.dim), np.float32)))
+        ids = np.asarray(ids, dtype=np.int64)
+        raw = np.asarray(raw, dtype=np.float32)
+        remove[modality] = np.setdiff1d(stored.store.ids, ids)
+        rows = stored.store.rows(ids)
+        known = rows >= 0
+        changed = np.zeros(ids.size, dtype=bool)
+        if known.any():
+            whitened = index.standardisers[modality].apply(raw[known])
+            changed[known] = np.abs(whitened - stored.store.vectors[rows[known]]).max(axis=1) > 1e-5
+        fresh = ~known | changed
+        add[modality] = (ids[fresh], raw[fresh])
+    return add, remove
+
+
+def index_update_try(
+    folder: Path,
+    vectors: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    versions: Mapping[str, str],
+    *,
+    max_change: float = MAX_CHANGE,
+) -> tuple[HybridIndex | None, str]:
+    """The index in ``folder`` updated to ``vectors``, or ``(None, reason)`` when a full build is due.
+
+    The returned index is in memory (not memory-mapped) and not saved.
+    """
+    try:
+        index = HybridIndex.load(folder, expect_models=versions, mmap=False)
+    except VectorIndexError as error:
+        return None, f"full build: {error}"
+    if set(index.indexes) != {m for m, (ids, _) in vectors.items() if len(ids)}:
+        return None, "full build: the set of modalities changed"
+    total = len(set().union(*(np.asarray(ids).tolist() for ids, _ in vectors.values())))
+    for modality, stored in index.indexes.items():
+        wanted = backend_params(len(vectors[modality][0]), stored.dim).backend
+        if wanted != stored.backend:
+            return None, f"full build: {modality} now calls for the {wanted} backend, not {stored.backend}"
+    wanted_fused = backend_params(total, index.fused_dim).backend
+    if wanted_fused != index.backend:
+        return None, f"full build: the catalogue now calls for the {wanted_fused} backend, not {index.backend}"
+    add, remove = index_difference(index, vectors)
+    changes = sum(len(ids) for ids, _ in add.values()) + sum(len(ids) for ids in remove.values())
+    if changes > max_change * max(total, 1):
+        return None, f"full build: {changes} changes in a catalogue of {total} (more than {max_change:.0%})"
+    result = index.update(add=add, remove=remove)
+    logger.info("index updated in place: %s", result)
+    return index, "updated in place: " + (", ".join(f"{k} {v}" for k, v in sorted(result.items())) or "nothing")
