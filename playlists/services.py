@@ -392,3 +392,13 @@ def kaggle_file_import(path: Path, *, dry_run: bool = False, progress: Progress 
     from playlists.kaggle import kaggle_import
 
     return kaggle_import(Path(path), dry_run=dry_run, progress=progress)
+
+
+# -- Spotify (metadata in, playlists out); the work is in playlists.spotify_sync --------
+from playlists.spotify_sync import (  # noqa: E402,F401 - re-exported as this module's writes
+    playlist_spotify_export,
+    playlist_spotify_export_create,
+    spotify_connect_finish,
+    spotify_connect_start,
+    tracks_spotify_enrich,
+)
