@@ -241,7 +241,8 @@ class SpotifyApi:
             raise SpotifyUnavailableError("Spotify answered the search with malformed data (no tracks.items)") from None
 
     def me(self) -> dict:
-        return self.call("your profile", self.client.me)
+        # spotipy's me() asks for "me/", a path the API description does not have.
+        return self.call("your profile", self.client._get, "me")
 
     def playlist_create(self, name: str, *, description: str = "", public: bool = False) -> dict:
         body = {"name": name, "public": public, "description": description}

@@ -79,6 +79,7 @@ class Fault:
     retry_after: str | None = None
     delay: float = 0.0
     malformed: bool = False
+    after: int = 0
 
 
 @dataclass
@@ -148,9 +149,11 @@ class FakeSpotify:
         self.tracks[track_id] = track
         return track
 
-    def fault(self, path: str, *, times: int = 1, status: int | None = None, retry_after: str | None = None, delay: float = 0.0, malformed: bool = False) -> None:
-        """The next ``times`` requests whose path starts with ``path`` misbehave as described."""
-        self.faults.append(Fault(path, times, status, retry_after, delay, malformed))
+    def fault(
+        self, path: str, *, times: int = 1, status: int | None = None, retry_after: str | None = None, delay: float = 0.0, malformed: bool = False, after: int = 0
+    ) -> None:
+        """After ``after`` good answers, the next ``times`` requests whose path starts with ``path`` misbehave as described."""
+        self.faults.append(Fault(path, times, status, retry_after, delay, malformed, after))
 
     def tokens_expire(self) -> None:
         """Every access token issued so far stops working (as after a revocation or clock skew)."""
@@ -293,7 +296,7 @@ class FakeSpotify:
     def _playlist_object(self, playlist_id: str) -> dict:
         playlist = self.playlists[playlist_id]
         owner = {"id": playlist["owner"], "type": "user", "uri": f"spotify:user:{playlist['owner']}", "href": f"{self.api_url}users/{playlist['owner']}", "external_urls": {"spotify": f"https://open.spotify.com/user/{playlist['owner']}"}, "display_name": self.user["display_name"]}
-        items_ref = {"href": f"{self.api_url}playlists/{playlist_id}/items", "total": len(playlist["items"])}
+        items_ref = {"href": f"{self.api_url}playlists/{playlist_id}/items", "items": [], "limit": 100, "next": None, "offset": 0, "previous": None, "total": len(playlist["items"])}
         return {
             "collaborative": False, "description": playlist["description"], "external_urls": {"spotify": f"https://open.spotify.com/playlist/{playlist_id}"},
             "href": f"{self.api_url}playlists/{playlist_id}", "id": playlist_id, "images": [], "name": playlist["name"], "owner": owner,
@@ -341,6 +344,9 @@ class FakeSpotify:
         with self._lock:
             for fault in self.faults:
                 if path.startswith(fault.path) and fault.times > 0:
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.times -= 1
                     return fault
         return None
