@@ -1,6 +1,7 @@
 """"Save to Spotify", the whole flow: button, PKCE authorisation at the fake accounts service, callback, export."""
 from __future__ import annotations
 
+import logging
 import socket
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
@@ -59,7 +60,8 @@ def _authorise(client, fake_spotify, playlist, *, tamper_state: bool = False):
     return client.get(back.path, query, follow=True)
 
 
-def test_the_whole_flow_creates_the_playlist_and_lists_skipped_tracks(client, user, playlist, fake_spotify):
+def test_the_whole_flow_creates_the_playlist_and_lists_skipped_tracks(client, user, playlist, fake_spotify, caplog):
+    caplog.set_level(logging.DEBUG)
     page = _authorise(client, fake_spotify, playlist)
     html = page.content.decode()
     assert page.status_code == 200 and "Connected to Spotify as Test Listener" in html
@@ -76,6 +78,8 @@ def test_the_whole_flow_creates_the_playlist_and_lists_skipped_tracks(client, us
     assert account.spotify_user_id == "listener1" and account.refresh_token and account.expires_at > timezone.now()
     token_grants = [r.body for r in fake_spotify.requests if r.path == "/api/token"]
     assert len(token_grants) == 1 and "code_verifier=" in token_grants[0] and "grant_type=authorization_code" in token_grants[0]
+    secrets = [account.access_token, account.refresh_token, token_grants[0].split("code_verifier=")[1].split("&")[0]]
+    assert caplog.records and not [s for s in secrets if s in caplog.text]
 
 
 def test_items_go_in_batches_of_at_most_100(client, user, fake_spotify):
