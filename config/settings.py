@@ -137,3 +137,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CROSSFADE_LOG_LEVEL", "WARNING")},
 }
+
+# Spotify Web API (metadata in, playlists out). Empty credentials switch it off.
+# The URLs are settings so that tests point spotipy at a local fake server.
+SPOTIFY_CLIENT_ID = os.environ.get("SPOTIFY_CLIENT_ID", "")
+SPOTIFY_CLIENT_SECRET = os.environ.get("SPOTIFY_CLIENT_SECRET", "")
+SPOTIFY_API_URL = os.environ.get("SPOTIFY_API_URL", "https://api.spotify.com/v1/")
+SPOTIFY_ACCOUNTS_URL = os.environ.get("SPOTIFY_ACCOUNTS_URL", "https://accounts.spotify.com")
+# Must be registered in the Spotify app; empty: this site's /spotify/callback as the browser reaches it.
+SPOTIFY_REDIRECT_URI = os.environ.get("SPOTIFY_REDIRECT_URI", "")
+SPOTIFY_TIMEOUT_S = _env_float("SPOTIFY_TIMEOUT_S", 10.0)
+SPOTIFY_RETRIES = int(_env_float("SPOTIFY_RETRIES", 3))
+SPOTIFY_BACKOFF_S = _env_float("SPOTIFY_BACKOFF_S", 1.0)
+SPOTIFY_MAX_WAIT_S = _env_float("SPOTIFY_MAX_WAIT_S", 60.0)
+SPOTIFY_MATCH_THRESHOLD = _env_float("SPOTIFY_MATCH_THRESHOLD", 0.8)
+SPOTIFY_CACHE_SECONDS = _env_float("SPOTIFY_CACHE_SECONDS", 7 * 24 * 3600)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from playlists.models import Album, Artist, Embedding, IngestFailure, Playlist, PlaylistItem, Track
+from playlists.models import Album, Artist, Embedding, IngestFailure, Playlist, PlaylistItem, SpotifyExport, SpotifyLookup, Track
 
 
 class EmbeddingInline(admin.TabularInline):
@@ -48,7 +48,7 @@ class TrackAdmin(admin.ModelAdmin):
     autocomplete_fields = ("artist", "album")
     readonly_fields = ("content_hash", "file_size", "file_mtime", "created_at", "updated_at")
     inlines = [EmbeddingInline]
-    actions = ["exclude_from_playlists", "include_in_playlists", "mark_for_reembedding"]
+    actions = ["exclude_from_playlists", "include_in_playlists", "mark_for_reembedding", "spotify_lookup"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("embeddings")
@@ -83,6 +83,45 @@ class TrackAdmin(admin.ModelAdmin):
     def mark_for_reembedding(self, request, queryset) -> None:
         deleted, _ = Embedding.objects.filter(track__in=queryset).delete()
         self.message_user(request, f"{deleted} embeddings cleared; run reindex to embed them again.", messages.SUCCESS)
+
+
+    @admin.action(description="Look up on Spotify")
+    def spotify_lookup(self, request, queryset) -> None:
+        from django_tasks.base import TaskResultStatus
+
+        from playlists.tasks import spotify_enrich_task
+
+        ids = list(queryset.values_list("id", flat=True))
+        result = spotify_enrich_task.enqueue(ids)
+        if result.status == TaskResultStatus.SUCCESSFUL:
+            outcome = result.return_value
+            level = messages.WARNING if outcome["stopped"] or outcome["failed"] else messages.SUCCESS
+            text = f"Spotify: {outcome['found']} found, {outcome['not_found']} without a good match, {outcome['failed']} failed."
+            self.message_user(request, text + (f" Stopped: {outcome['stopped']}" if outcome["stopped"] else ""), level)
+        elif result.status == TaskResultStatus.FAILED:
+            self.message_user(request, "The Spotify lookup failed; see the log (is SPOTIFY_CLIENT_ID set?).", messages.ERROR)
+        else:
+            self.message_user(request, f"{len(ids)} tracks queued for a Spotify lookup; results appear under Spotify lookups.", messages.INFO)
+
+
+@admin.register(SpotifyLookup)
+class SpotifyLookupAdmin(admin.ModelAdmin):
+    list_display = ("track", "status", "method", "score", "short_error", "checked_at")
+    list_filter = ("status", "method")
+    search_fields = ("track__title", "track__artist__name", "error")
+    list_select_related = ("track",)
+    readonly_fields = ("track", "status", "method", "score", "error", "checked_at")
+
+    @admin.display(description="error")
+    def short_error(self, lookup) -> str:
+        return lookup.error[:80]
+
+
+@admin.register(SpotifyExport)
+class SpotifyExportAdmin(admin.ModelAdmin):
+    list_display = ("playlist", "status", "added", "spotify_url", "created_at", "finished_at")
+    list_filter = ("status",)
+    readonly_fields = ("playlist", "status", "spotify_playlist_id", "spotify_url", "added", "skipped", "error", "created_at", "finished_at")
 
 
 @admin.register(Embedding)

@@ -389,3 +389,25 @@ def demo_user_ensure(*, username: str = "demo") -> tuple[str, str]:
     user.set_password(password)
     user.save()
     return username, password
+
+
+# -- Kaggle Spotify files --------------------------------------------------------
+def kaggle_file_import(path: Path, *, dry_run: bool = False, progress: Progress | None = None):
+    """Upsert a Kaggle Spotify CSV into the catalogue as metadata; see :mod:`playlists.kaggle`.
+
+    Returns a :class:`playlists.kaggle.KaggleImportSummary`; raises
+    :class:`~playlists.errors.KaggleSchemaError` for a file of another shape.
+    """
+    from playlists.kaggle import kaggle_import
+
+    return kaggle_import(Path(path), dry_run=dry_run, progress=progress)
+
+
+# -- Spotify (metadata in, playlists out); the work is in playlists.spotify_sync --------
+from playlists.spotify_sync import (  # noqa: E402,F401 - re-exported as this module's writes
+    playlist_spotify_export,
+    playlist_spotify_export_create,
+    spotify_connect_finish,
+    spotify_connect_start,
+    tracks_spotify_enrich,
+)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from playlists import views
+from playlists import spotify_views, views
 
 app_name = "playlists"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("playlists/new/", views.playlist_new, name="playlist_new"),
     path("playlists/<int:playlist_id>/", views.playlist_detail, name="playlist_detail"),
     path("api/tracks/<int:track_id>/similar", views.api_track_similar, name="api_track_similar"),
+    path("playlists/<int:playlist_id>/spotify", spotify_views.playlist_spotify_save, name="playlist_spotify_save"),
+    path("spotify/callback", spotify_views.spotify_callback, name="spotify_callback"),
 ]

@@ -116,3 +116,35 @@ def indexed(library, index_dir):
     library_ingest(library)
     index_rebuild()
     return {t.title: t for t in Track.objects.all()}
+
+
+@pytest.fixture(scope="session")
+def spotify_spec():
+    """Spotify's OpenAPI description, parsed once; skips where the shared data is absent."""
+    from tests.spotify_fake import SPEC_PATH, openapi_load
+
+    if not SPEC_PATH.exists():
+        pytest.skip(f"the Spotify OpenAPI description is not at {SPEC_PATH}")
+    return openapi_load()
+
+
+@pytest.fixture
+def fake_spotify(spotify_spec, settings):
+    """A fake Spotify on 127.0.0.1 with the site's settings pointed at it; fails the test on any spec violation."""
+    from tests.spotify_fake import FakeSpotify
+
+    fake = FakeSpotify().start()
+    settings.SPOTIFY_CLIENT_ID = fake.CLIENT_ID
+    settings.SPOTIFY_CLIENT_SECRET = fake.CLIENT_SECRET
+    settings.SPOTIFY_API_URL = fake.api_url
+    settings.SPOTIFY_ACCOUNTS_URL = fake.url
+    settings.SPOTIFY_REDIRECT_URI = "http://testserver/spotify/callback"
+    settings.SPOTIFY_TIMEOUT_S = 1.0
+    settings.SPOTIFY_RETRIES = 2
+    settings.SPOTIFY_BACKOFF_S = 0.01
+    settings.SPOTIFY_MAX_WAIT_S = 2.0
+    try:
+        yield fake
+    finally:
+        fake.stop()
+    assert fake.violations == [], "requests or answers outside Spotify's OpenAPI description"

@@ -1,4 +1,4 @@
-"""The catalogue, reindex and playlist flow on a real PostgreSQL server.
+"""The catalogue, reindex, playlist and Kaggle-import flow on a real PostgreSQL server.
 
 Runs the ingest, reindex and web test modules again in a child pytest with
 ``DATABASE_URL`` pointing at a throwaway server started here.
@@ -26,7 +26,7 @@ def test_catalogue_flow_on_postgresql():
     with postgres_running() as url:
         env = {**os.environ, "DATABASE_URL": url, "CROSSFADE_POSTGRES_CHILD": "1"}
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/playlists/test_ingest.py", "tests/playlists/test_reindex.py", "tests/playlists/test_web.py"],
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/playlists/test_ingest.py", "tests/playlists/test_reindex.py", "tests/playlists/test_web.py", "tests/playlists/test_kaggle.py"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
         )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
