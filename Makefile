@@ -18,9 +18,13 @@ demo: install
 	$(PY) manage.py migrate --noinput --verbosity 0
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	PORT=$(PORT) $(PY) manage.py demo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(MAKE) --no-print-directory serve
 
+# The site and the background worker that runs work started from the web.
 serve: install
+	$(PY) manage.py migrate --noinput --verbosity 0
+	$(PY) manage.py db_worker --verbosity 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

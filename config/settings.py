@@ -66,8 +66,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
     "playlists",
 ]
+
+# Long work started from the web (Spotify export and enrichment, later reindex and
+# training) is queued here and run by `manage.py db_worker`, never inside a request.
+TASKS = {"default": {"BACKEND": os.environ.get("CROSSFADE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -20,6 +20,12 @@ def edge_audio(tmp_path_factory) -> dict[str, Path]:
     return edge_cases_write(tmp_path_factory.mktemp("edge-audio"))
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_immediately(settings):
+    """Queued tasks run at once in tests; tests of the worker path switch to the database backend."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 @pytest.fixture
 def index_dir(settings, tmp_path) -> Path:
     """Points the engine at a fresh index folder for this test."""

@@ -190,3 +190,19 @@ def test_someone_elses_playlist_is_not_found(client, user, fake_spotify):
     theirs = _playlist(other, [Track.objects.create(title="X")])
     assert client.post(reverse("playlists:playlist_spotify_save", args=[theirs.id])).status_code == 404
     assert client.get(reverse("playlists:playlist_detail", args=[theirs.id])).status_code == 404
+
+
+def test_with_the_worker_backend_the_request_only_queues_the_export(client, user, playlist, fake_spotify, settings):
+    from django.core.management import call_command
+
+    _authorise(client, fake_spotify, playlist)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    creates_before = len(fake_spotify.calls("POST", "/v1/me/playlists"))
+    page = client.post(reverse("playlists:playlist_spotify_save", args=[playlist.id]), follow=True)
+    assert "Saving to Spotify; this page shows the outcome when it is done." in page.content.decode()
+    queued = SpotifyExport.objects.order_by("-id").first()
+    assert queued.status == "pending" and len(fake_spotify.calls("POST", "/v1/me/playlists")) == creates_before
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    queued.refresh_from_db()
+    assert queued.status == "partial" and queued.added == 4
+    assert len(fake_spotify.calls("POST", "/v1/me/playlists")) == creates_before + 1
