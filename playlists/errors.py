@@ -12,3 +12,11 @@ class SeedError(CrossfadeError):
 
 class IndexNotReadyError(CrossfadeError):
     """No index has been built yet, or a track is not in it."""
+
+
+class ControlError(CrossfadeError):
+    """A playlist control (length, diversity, a filter or attribute range) has a value it cannot take."""
+
+
+class UploadError(SeedError):
+    """An uploaded seed file is too large, of a type we do not take, or not decodable audio."""
