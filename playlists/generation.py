@@ -717,55 +717,116 @@ def _spread(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
+def _segment_targets(ends: VectorSet, steps: int) -> VectorSet:
+    """Points ``i/(steps+1)`` of the way from the first to the second row of ``ends``, per modality (re-normalised)."""
+    fractions = np.arange(1, steps + 1) / (steps + 1)
+    targets: VectorSet = {}
+    for modality, (vectors, present) in ends.items():
+        points = (1 - fractions)[:, None] * vectors[0][None, :] + fractions[:, None] * vectors[1][None, :]
+        points = points / np.maximum(np.linalg.norm(points, axis=1, keepdims=True), 1e-12)
+        targets[modality] = (points.astype(np.float32), np.full(steps, bool(present.all())))
+    return targets
+
+
+def _monotone_chain(closeness: np.ndarray, fit: np.ndarray, steps: int, banned: np.ndarray) -> list[int]:
+    """Candidates for each of ``steps`` steps with strictly rising ``closeness``, maximising the summed ``fit``.
+
+    ``closeness`` ``(c,)`` is each candidate's similarity to the destination,
+    ``fit`` ``(c, steps)`` its similarity to each step's target point. Dynamic
+    programming over candidates sorted by closeness (a longest-increasing-
+    subsequence with weights). Returns candidate indices in step order; fewer
+    than ``steps`` when not enough distinct closeness values exist.
+    """
+    order = [int(i) for i in np.argsort(closeness, kind="stable") if not banned[i]]
+    # Equal closeness cannot both be on a strictly rising path: keep the first of a tie.
+    distinct: list[int] = []
+    for i in order:
+        if not distinct or closeness[i] > closeness[distinct[-1]] + 1e-9:
+            distinct.append(i)
+    steps = min(steps, len(distinct))
+    if steps == 0:
+        return []
+    n = len(distinct)
+    value = np.full((n, steps), -np.inf)
+    parent = np.full((n, steps), -1, dtype=np.int64)
+    for j in range(steps):
+        best, best_at = -np.inf, -1
+        for position, i in enumerate(distinct):
+            if j == 0:
+                value[position, 0] = fit[i, 0]
+            elif best > -np.inf:
+                value[position, j] = best + fit[i, j]
+                parent[position, j] = best_at
+            if j > 0 and value[position, j - 1] > best:
+                best, best_at = value[position, j - 1], position
+    end = int(np.argmax(value[:, steps - 1]))
+    if value[end, steps - 1] == -np.inf:
+        return []
+    chain = [end]
+    for j in range(steps - 1, 0, -1):
+        chain.append(int(parent[chain[-1], j]))
+    return [distinct[p] for p in reversed(chain)]
+
+
 def _segment_walk(index, start: Track, end: Track, steps: int, weights, settings, filt, used_ids, used_keys, used_artists, cap) -> list[tuple[Track, float]]:
     """``steps`` tracks between ``start`` and ``end``, each strictly closer to ``end`` than the one before.
 
-    Step ``i`` takes the eligible track nearest the point ``i/(steps+1)`` of
-    the way along the straight line between the two (per modality, re-normalised).
-    Returns ``[(track, hybrid similarity to end)]``.
+    Step ``i`` aims at the point ``i/(steps+1)`` of the way along the straight
+    line between the two (per modality, re-normalised); the chain of
+    candidates with rising closeness to ``end`` that best fits the points is
+    found by :func:`_monotone_chain`. Returns ``[(track, hybrid similarity to end)]``.
     """
     if steps <= 0:
         return []
     ends = vectors_of(index, [start.id, end.id])
-    fractions = np.arange(1, steps + 1) / (steps + 1)
-    targets: VectorSet = {}
-    for modality, (vectors, present) in ends.items():
-        both = bool(present.all())
-        points = (1 - fractions)[:, None] * vectors[0][None, :] + fractions[:, None] * vectors[1][None, :]
-        norms = np.linalg.norm(points, axis=1, keepdims=True)
-        points = points / np.maximum(norms, 1e-12)
-        targets[modality] = (points.astype(np.float32), np.full(steps, both))
-    k = max(50, 8 * steps)
-    candidates = candidates_search(index, targets, weights, k)
+    targets = _segment_targets(ends, steps)
+    candidates = candidates_search(index, targets, weights, max(50, 8 * steps))
     candidates = np.asarray([c for c in candidates if int(c) not in used_ids], dtype=np.int64)
     fetched = Track.objects.select_related("artist", "album").in_bulk([int(c) for c in candidates])
     candidates = np.asarray([c for c in candidates if int(c) in fetched and filt.passes(fetched[int(c)])], dtype=np.int64)
     if candidates.size == 0:
         return []
+    tracks = [fetched[int(c)] for c in candidates]
     candidate_vectors = vectors_of(index, candidates)
-    end_set = {m: (v[1:2], p[1:2]) for m, (v, p) in ends.items()}
-    toward_end = np.nan_to_num(scores_matrix(candidate_vectors, end_set, weights)[:, 0], nan=-np.inf)
-    to_targets = np.nan_to_num(scores_matrix(candidate_vectors, targets, weights), nan=-np.inf)
     start_set = {m: (v[0:1], p[0:1]) for m, (v, p) in ends.items()}
-    last = float(np.nan_to_num(scores_matrix(start_set, end_set, weights)[0, 0], nan=-1.0))
-    available = np.ones(candidates.size, bool)
-    out: list[tuple[Track, float]] = []
-    for step in range(steps):
-        eligible = available & (toward_end > last + 1e-6) & (toward_end < 1.0 - 1e-4)
-        for i in np.flatnonzero(eligible):
-            track = fetched[int(candidates[i])]
-            if (settings.dedupe and _track_key(track) in used_keys) or (cap is not None and used_artists[track.artist_id] >= cap):
-                eligible[i] = False
-        if not eligible.any():
+    end_set = {m: (v[1:2], p[1:2]) for m, (v, p) in ends.items()}
+    closeness = np.nan_to_num(scores_matrix(candidate_vectors, end_set, weights)[:, 0], nan=-np.inf)
+    from_start = float(np.nan_to_num(scores_matrix(start_set, end_set, weights)[0, 0], nan=-1.0))
+    banned = ~np.isfinite(closeness) | (closeness <= from_start + 1e-6) | (closeness >= 1.0 - 1e-4)
+    if settings.dedupe:
+        banned |= np.asarray([_track_key(t) in used_keys for t in tracks])
+    if cap is not None:
+        banned |= np.asarray([used_artists[t.artist_id] >= cap for t in tracks])
+    chain: list[int] = []
+    for _ in range(len(tracks)):
+        wanted = min(steps, int((~banned).sum()))
+        fit = np.nan_to_num(scores_matrix(candidate_vectors, _segment_targets(ends, wanted), weights), nan=-1.0) if wanted else None
+        chain = _monotone_chain(closeness, fit, wanted, banned) if wanted else []
+        # The chain ignores artists and names; ban the weaker of any clash and look again.
+        clash = _chain_clash(chain, tracks, fit, settings, cap, used_artists)
+        if clash is None:
             break
-        # Leave room: prefer tracks that do not jump further than this step's share of the remaining way.
-        value = np.where(eligible, to_targets[:, step], -np.inf)
-        pick = int(np.argmax(value))
-        track = fetched[int(candidates[pick])]
-        out.append((track, float(toward_end[pick])))
-        available[pick] = False
-        last = float(toward_end[pick])
+        banned[clash] = True
+    out: list[tuple[Track, float]] = []
+    for i in chain:
+        track = tracks[i]
+        out.append((track, float(closeness[i])))
         used_ids.add(track.id)
         used_keys.add(_track_key(track))
         used_artists[track.artist_id] += 1
     return out
+
+
+def _chain_clash(chain: list[int], tracks: list[Track], fit, settings, cap, used_artists) -> int | None:
+    """A candidate of ``chain`` to drop: a name repeated, or an artist over ``cap``; None when the chain is fine."""
+    keys: dict[str, int] = {}
+    artists: Counter = Counter(used_artists)
+    for step, i in enumerate(chain):
+        key = _track_key(tracks[i])
+        if settings.dedupe and key in keys:
+            return i
+        keys[key] = i
+        artists[tracks[i].artist_id] += 1
+        if cap is not None and artists[tracks[i].artist_id] > cap:
+            return i
+    return None
