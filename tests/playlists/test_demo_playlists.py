@@ -188,3 +188,14 @@ def test_taste_control_bends_a_playlist(demo, listener):
     assert all("taste" in item.explanation for item in bent.items)
     anonymous = playlist_build(PlaylistSettings(seed_ids=[seed.id], length=10, include_seeds=False, taste=1.0))
     assert _ids(anonymous) == _ids(plain) and "signed-in" in " ".join(anonymous.messages)
+
+
+def test_for_you_page_shows_accuracy_and_probabilities(client, demo, listener):
+    from django.urls import reverse
+
+    client.force_login(listener)
+    page = client.get(reverse("playlists:for_you")).content.decode()
+    assert "Cross-validated accuracy" in page and "over 5 folds" in page
+    assert page.count('class="score"') == 38
+    first_pick = page.split('class="score">')[1].split("<")[0]
+    assert 0.5 < float(first_pick) <= 1.0
