@@ -93,6 +93,20 @@ def test_flow_order_finds_the_best_order_of_a_small_set(rng):
     assert transitions_total(sim, flow_order(sim, start=0)) >= best - 1e-6
 
 
+def test_flow_local_search_improves_on_greedy_for_larger_sets(rng):
+    points = rng.standard_normal((40, 8))
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    sim = points @ points.T
+    greedy, left = [0], set(range(1, 40))
+    while left:
+        nearest = max(left, key=lambda j: sim[greedy[-1], j])
+        greedy.append(nearest)
+        left.discard(nearest)
+    order = flow_order(sim, start=0)
+    assert sorted(order) == list(range(40)) and order[0] == 0
+    assert transitions_total(sim, order) > transitions_total(sim, greedy)
+
+
 def test_diversity_spreads_the_playlist_over_styles(demo):
     seed = demo["by_genre"]["Rock"][0]
     closest = playlist_build(PlaylistSettings(seed_ids=[seed.id], length=12, diversity=0.0, include_seeds=False))
