@@ -368,8 +368,7 @@ def _seeds_resolve(index: HybridIndex, settings: PlaylistSettings, messages: lis
         if "lyrics" not in index.indexes:
             messages.append("no lyrics are indexed, so the text prompt cannot match anything")
         else:
-            raw = engine.embedder_get("lyrics").embed([settings.seed_text])[0]
-            text = vectors_single(index, "lyrics", raw)
+            text = vectors_single(index, "lyrics", _prompt_vector(settings.seed_text))
             labels.append(f"“{settings.seed_text[:40]}”")
     audio = None
     if settings.seed_audio:
@@ -385,6 +384,20 @@ def _seeds_resolve(index: HybridIndex, settings: PlaylistSettings, messages: lis
     if rows(catalogue) == 0 and text is None and audio is None:
         raise IndexNotReadyError("none of the seeds is indexed yet; run `manage.py reindex`")
     return _Seeds(tracks, artist_tracks, catalogue, text, audio, labels)
+
+
+_prompt_cache: dict[tuple[str, str], np.ndarray] = {}
+
+
+def _prompt_vector(text: str) -> np.ndarray:
+    """The lyrics embedder's vector of a prompt, ``(dim,)``; cached, since encoding costs more than the rest of a request."""
+    embedder = engine.embedder_get("lyrics")
+    key = (embedder.version, text)
+    if key not in _prompt_cache:
+        if len(_prompt_cache) > 512:
+            _prompt_cache.clear()
+        _prompt_cache[key] = embedder.embed([text])[0]
+    return _prompt_cache[key]
 
 
 def _seed_groups(seeds: _Seeds, balance: float) -> list[tuple[VectorSet, dict[str, float]]]:
