@@ -47,6 +47,8 @@ CROSSFADE_DATA_DIR.mkdir(parents=True, exist_ok=True)
 CROSSFADE_MUSIC_DIR = Path(os.environ.get("CROSSFADE_MUSIC_DIR", Path.home() / "Music")).expanduser()
 # The port `make demo` serves on; only used to print the address.
 CROSSFADE_PORT = int(_env_float("PORT", 8000))
+# Largest audio file a user may upload as a playlist seed (analysed, never kept).
+CROSSFADE_UPLOAD_MAX_BYTES = int(_env_float("CROSSFADE_UPLOAD_MAX_MB", 30) * 1024 * 1024)
 CROSSFADE = EngineConfig(
     index_dir=CROSSFADE_DATA_DIR / "index",
     audio=AudioConfig(

@@ -40,3 +40,11 @@ class SpotifyRateLimitedError(SpotifyError):
 
 class SpotifyUnavailableError(SpotifyError):
     """Spotify is down, slow or unreachable, or answered something that is not its API (5xx, timeout, bad JSON)."""
+
+
+class ControlError(CrossfadeError):
+    """A playlist control (length, diversity, a filter or attribute range) has a value it cannot take."""
+
+
+class UploadError(SeedError):
+    """An uploaded seed file is too large, of a type we do not take, or not decodable audio."""

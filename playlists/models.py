@@ -160,6 +160,8 @@ class Playlist(models.Model):
     balance = models.FloatField(default=0.5, help_text="Audio share of the similarity: 1 audio only, 0 lyrics only.")
     index_version = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    settings = models.JSONField(default=dict, blank=True, help_text="Every control the playlist was generated with, so it can be regenerated.")
+    updated_at = models.DateTimeField(auto_now=True, null=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -174,6 +176,7 @@ class PlaylistItem(models.Model):
     position = models.PositiveIntegerField()
     score = models.FloatField(null=True, blank=True, help_text="Hybrid similarity to the seeds; empty for a seed.")
     is_seed = models.BooleanField(default=False)
+    explanation = models.JSONField(default=dict, blank=True, help_text="Why the track is here: audio/lyrics similarity to the seeds, shared tags, theme.")
 
     class Meta:
         ordering = ["position"]
@@ -261,3 +264,40 @@ class SpotifyExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.playlist} → Spotify: {self.status}"
+
+
+class Rating(models.Model):
+    """A user's like (+1) or dislike (-1) of a track; the taste model learns from these."""
+
+    class Value(models.IntegerChoices):
+        LIKE = 1, "like"
+        DISLIKE = -1, "dislike"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ratings")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="ratings")
+    value = models.SmallIntegerField(choices=Value.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "track"], name="rating_one_per_user_track")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.get_value_display()} {self.track_id}"
+
+
+class ApiToken(models.Model):
+    """A personal token for the JSON API (``Authorization: Bearer <token>``); only its hash is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, help_text="The first characters, to recognise the token.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 
 from playlists import engine
 from playlists.errors import IndexNotReadyError
-from playlists.models import Embedding, Playlist, PlaylistItem, Track
+from playlists.models import ApiToken, Embedding, Playlist, PlaylistItem, Rating, Track
 
 
 def track_list(*, query: str = "", genre: str = "", language: str = "", lyrics: str = "") -> QuerySet[Track]:
@@ -74,3 +74,53 @@ def playlist_get(*, owner, playlist_id: int) -> Playlist:
     """One of ``owner``'s playlists with its items; raises ``Playlist.DoesNotExist`` for anyone else's."""
     items = PlaylistItem.objects.select_related("track__artist", "track__album").order_by("position")
     return Playlist.objects.prefetch_related(Prefetch("items", queryset=items)).get(id=playlist_id, owner=owner)
+
+
+# -- taste, ratings, tokens ------------------------------------------------------
+def ratings_of(*, user) -> dict[int, int]:
+    """``{track_id: +1 like / -1 dislike}`` of one user."""
+    return dict(Rating.objects.filter(user=user).values_list("track_id", "value"))
+
+
+def taste_get(*, user, index=None):
+    """``user``'s fitted :class:`~playlists.taste.TasteModel` (cached until their ratings or the index change).
+
+    Raises :class:`~playlists.taste.TasteNotReadyError` below 5 likes and 5 dislikes,
+    :class:`IndexNotReadyError` before the first reindex.
+    """
+    from django.db.models import Count, Max
+
+    from playlists.taste import taste_fit
+
+    index = index or engine.index_current()
+    if index is None:
+        raise IndexNotReadyError("no index yet: run `manage.py reindex`")
+    summary = Rating.objects.filter(user=user).aggregate(n=Count("id"), last=Max("updated_at"))
+    key = (user.pk, summary["n"], str(summary["last"]), id(index))
+    ratings = list(Rating.objects.filter(user=user).values_list("track_id", "value"))
+    return taste_fit(index, ratings, cache_key=key)
+
+
+@dataclass(frozen=True)
+class TastePick:
+    track: Track
+    probability: float
+
+
+def taste_recommendations(*, user, limit: int = 50) -> tuple[object, list[TastePick]]:
+    """The user's taste model and the unrated, playable tracks it rates most likely to be liked, best first."""
+    model = taste_get(user=user)
+    index = model.index
+    rated = set(Rating.objects.filter(user=user).values_list("track_id", flat=True))
+    excluded = set(Track.objects.filter(excluded=True).values_list("id", flat=True))
+    ids = [int(i) for i in index.track_ids() if int(i) not in rated and int(i) not in excluded]
+    if not ids:
+        return model, []
+    probabilities = model.like_probability(ids)
+    order = sorted(range(len(ids)), key=lambda n: (-probabilities[n], ids[n]))[:limit]
+    tracks = Track.objects.select_related("artist", "album").in_bulk([ids[n] for n in order])
+    return model, [TastePick(tracks[ids[n]], float(probabilities[n])) for n in order if ids[n] in tracks]
+
+
+def api_tokens_of(*, user) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user, revoked=False)

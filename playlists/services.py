@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 from django.db import transaction
+from django.utils import timezone
 
 from ml.config import MODALITIES
 from ml.embedder import Embedder
@@ -22,9 +23,9 @@ from ml.fusion.hybrid import HybridIndex, balance_weights
 from ml.fusion.incremental import index_update_try
 from ml.text.clean import lyrics_clean, lyrics_word_count
 from playlists import engine
-from playlists.errors import IndexNotReadyError, SeedError
+from playlists.errors import ControlError, IndexNotReadyError, SeedError
 from playlists.library import FileInfo, LibraryReadError, file_read, library_walk
-from playlists.models import Album, Artist, Embedding, IngestFailure, Playlist, PlaylistItem, Track
+from playlists.models import Album, ApiToken, Artist, Embedding, IngestFailure, Playlist, PlaylistItem, Rating, Track
 
 logger = logging.getLogger(__name__)
 
@@ -293,58 +294,162 @@ def _vectors_collect(versions: dict[str, str]) -> tuple[dict[str, tuple[np.ndarr
 def playlist_generate(
     *,
     owner,
-    seed_ids: Sequence[int],
+    seed_ids: Sequence[int] = (),
     length: int = 20,
     balance: float = 0.5,
     name: str = "",
+    **controls,
 ) -> Playlist:
-    """Create and save a playlist: the seeds, then the tracks most similar to them.
+    """Create and save a playlist from seeds and controls (see :class:`playlists.generation.PlaylistSettings`).
 
-    Raises :class:`SeedError` for no seeds, more than five, or unknown ones,
-    and :class:`IndexNotReadyError` before the first reindex.
+    ``controls`` are the other settings fields (``seed_text``, ``seed_artist_ids``,
+    ``seed_audio``, ``path``, ``diversity``, ``max_per_artist``, filters,
+    ``attributes``, ``order``, ``taste``...). Raises :class:`SeedError` for
+    missing, unknown or too many seeds, :class:`ControlError` for a control out
+    of range and :class:`IndexNotReadyError` before the first reindex. When the
+    filters leave too few tracks the playlist is shorter and
+    ``playlist.generation_messages`` says why.
     """
-    seed_ids = list(dict.fromkeys(int(s) for s in seed_ids))
-    if not seed_ids:
-        raise SeedError("choose at least one seed track")
-    if len(seed_ids) > MAX_SEEDS:
-        raise SeedError(f"choose at most {MAX_SEEDS} seed tracks, not {len(seed_ids)}")
-    if not 1 <= length <= MAX_PLAYLIST_LENGTH:
-        raise SeedError(f"a playlist has 1 to {MAX_PLAYLIST_LENGTH} tracks, not {length}")
-    balance_weights(balance)
-    seeds = {t.id: t for t in Track.objects.filter(id__in=seed_ids)}
-    unknown = [s for s in seed_ids if s not in seeds]
-    if unknown:
-        raise SeedError(f"unknown seed track ids: {', '.join(map(str, unknown))}")
-    index = engine.index_current()
-    if index is None:
-        raise IndexNotReadyError("no index yet: run `manage.py reindex` first")
-    not_indexed = [seeds[s].title for s in seed_ids if s not in index]
-    if len(not_indexed) == len(seed_ids):
-        raise IndexNotReadyError(f"the seed tracks are not indexed yet ({', '.join(not_indexed)}); run reindex")
-    excluded = list(Track.objects.filter(excluded=True).values_list("id", flat=True))
-    ids, scores = index.similar(seed_ids, k=max(0, length - len(seed_ids)), balance=balance, exclude=excluded)
+    from playlists.generation import PlaylistSettings
+
+    settings = PlaylistSettings(seed_ids=list(seed_ids), length=length, balance=balance, **controls).validate()
+    return _playlist_save(owner=owner, settings=settings, name=name)
+
+
+def _playlist_save(*, owner, settings, name: str = "", playlist: Playlist | None = None) -> Playlist:
+    from playlists.generation import playlist_build
+
+    built = playlist_build(settings, user=owner)
     with transaction.atomic():
-        playlist = Playlist.objects.create(
-            owner=owner,
-            name=name.strip() or _playlist_name(seeds, seed_ids),
-            length=length,
-            balance=balance,
-            index_version=engine.index_store().current_version() or "",
+        if playlist is None:
+            playlist = Playlist(owner=owner)
+        playlist.name = name.strip() or playlist.name or built.name
+        playlist.length = settings.length
+        playlist.balance = settings.balance
+        playlist.settings = settings.to_json()
+        playlist.index_version = engine.index_store().current_version() or ""
+        playlist.save()
+        playlist.seeds.set([i for i in settings.seed_ids] + [i for i in settings.path])
+        playlist.items.all().delete()
+        PlaylistItem.objects.bulk_create(
+            [
+                PlaylistItem(playlist=playlist, track_id=item.track_id, position=position, score=item.score, is_seed=item.is_seed, explanation=item.explanation)
+                for position, item in enumerate(built.items)
+            ]
         )
-        playlist.seeds.set(seed_ids)
-        items = [PlaylistItem(playlist=playlist, track_id=s, position=i, is_seed=True) for i, s in enumerate(seed_ids[:length])]
-        items += [
-            PlaylistItem(playlist=playlist, track_id=int(t), position=len(seed_ids) + i, score=float(sc))
-            for i, (t, sc) in enumerate(zip(ids, scores))
-        ]
-        PlaylistItem.objects.bulk_create(items[:length])
+    playlist.generation_messages = built.messages
     return playlist
 
 
-def _playlist_name(seeds: dict[int, Track], seed_ids: list[int]) -> str:
-    first = seeds[seed_ids[0]]
-    more = f" + {len(seed_ids) - 1}" if len(seed_ids) > 1 else ""
-    return f"Like {first.title}{more}"
+def playlist_regenerate(playlist: Playlist, **changes) -> Playlist:
+    """Generate ``playlist`` again from its stored settings (optionally changed), keeping its name and id."""
+    from playlists.generation import PlaylistSettings
+
+    stored = dict(playlist.settings or {})
+    if not stored:
+        stored = {"seed_ids": list(playlist.seeds.values_list("id", flat=True)), "length": playlist.length, "balance": playlist.balance}
+    stored.update(changes)
+    settings = PlaylistSettings.from_json(stored)
+    return _playlist_save(owner=playlist.owner, settings=settings, name=playlist.name, playlist=playlist)
+
+
+def playlist_rename(playlist: Playlist, *, name: str) -> Playlist:
+    name = name.strip()
+    if not name:
+        raise ControlError("a playlist needs a name")
+    if len(name) > 200:
+        raise ControlError("a playlist name has at most 200 characters")
+    playlist.name = name
+    playlist.save(update_fields=["name", "updated_at"])
+    return playlist
+
+
+def playlist_reorder(playlist: Playlist, *, item_ids: Sequence[int]) -> Playlist:
+    """Put the playlist's items in the order of ``item_ids`` (every item exactly once)."""
+    current = list(playlist.items.order_by("position"))
+    by_id = {item.id: item for item in current}
+    wanted = [int(i) for i in item_ids]
+    if sorted(wanted) != sorted(by_id):
+        raise ControlError("a new order must list every item of the playlist exactly once")
+    _positions_write(playlist, [by_id[i] for i in wanted])
+    return playlist
+
+
+def playlist_item_move(playlist: Playlist, *, item_id: int, offset: int) -> Playlist:
+    """Move one item up (negative ``offset``) or down, clamped to the ends."""
+    items = list(playlist.items.order_by("position"))
+    index = next((n for n, item in enumerate(items) if item.id == int(item_id)), None)
+    if index is None:
+        raise ControlError(f"item {item_id} is not in this playlist")
+    target = max(0, min(len(items) - 1, index + int(offset)))
+    items.insert(target, items.pop(index))
+    _positions_write(playlist, items)
+    return playlist
+
+
+def playlist_item_remove(playlist: Playlist, *, item_id: int) -> Playlist:
+    removed, _ = playlist.items.filter(id=int(item_id)).delete()
+    if not removed:
+        raise ControlError(f"item {item_id} is not in this playlist")
+    _positions_write(playlist, list(playlist.items.order_by("position")))
+    return playlist
+
+
+def _positions_write(playlist: Playlist, items: list[PlaylistItem]) -> None:
+    # Positions are unique per playlist: move everything out of the way first.
+    with transaction.atomic():
+        offset = len(items) + max([i.position for i in items], default=0) + 1
+        for item in items:
+            item.position += offset
+        PlaylistItem.objects.bulk_update(items, ["position"])
+        for position, item in enumerate(items):
+            item.position = position
+        PlaylistItem.objects.bulk_update(items, ["position"])
+        Playlist.objects.filter(id=playlist.id).update(updated_at=timezone.now())
+
+
+def playlist_delete(playlist: Playlist) -> None:
+    playlist.delete()
+
+
+# -- ratings and API tokens ------------------------------------------------------
+def rating_set(*, user, track_id: int, value: int | None) -> Rating | None:
+    """Like (+1), dislike (-1) or clear (None/0) ``user``'s rating of a track."""
+    if not Track.objects.filter(id=track_id).exists():
+        raise SeedError(f"no track with id {track_id}")
+    if not value:
+        Rating.objects.filter(user=user, track_id=track_id).delete()
+        return None
+    if value not in (1, -1):
+        raise ControlError("a rating is 1 (like) or -1 (dislike)")
+    return Rating.objects.update_or_create(user=user, track_id=track_id, defaults={"value": value})[0]
+
+
+def api_token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
+    """A new API token for ``user``; returns the row and the secret, which is shown once and stored only hashed."""
+    import secrets
+
+    secret = "cf_" + secrets.token_urlsafe(30)
+    token = ApiToken.objects.create(user=user, name=name.strip()[:100], prefix=secret[:10], key_hash=_token_hash(secret))
+    return token, secret
+
+
+def api_token_revoke(*, user, token_id: int) -> None:
+    if not ApiToken.objects.filter(user=user, id=token_id).update(revoked=True):
+        raise ControlError(f"no token {token_id} of yours")
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def api_token_authenticate(secret: str):
+    """The user owning the live token ``secret``, or None; records when it was last used."""
+    token = ApiToken.objects.select_related("user").filter(key_hash=_token_hash(secret.strip()), revoked=False).first()
+    if token is None or not token.user.is_active:
+        return None
+    ApiToken.objects.filter(id=token.id).update(last_used_at=timezone.now())
+    return token.user
 
 
 # -- demo ----------------------------------------------------------------------

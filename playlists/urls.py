@@ -1,6 +1,6 @@
 from django.urls import path
 
-from playlists import spotify_views, views
+from playlists import api, spotify_views, views, views_keep
 
 app_name = "playlists"
 
@@ -14,4 +14,17 @@ urlpatterns = [
     path("api/tracks/<int:track_id>/similar", views.api_track_similar, name="api_track_similar"),
     path("playlists/<int:playlist_id>/spotify", spotify_views.playlist_spotify_save, name="playlist_spotify_save"),
     path("spotify/callback", spotify_views.spotify_callback, name="spotify_callback"),
+    # issue 6: keeping playlists, taste, tokens, recommendations API
+    path("playlists/<int:playlist_id>/rename", views_keep.playlist_rename, name="playlist_rename"),
+    path("playlists/<int:playlist_id>/reorder", views_keep.playlist_reorder, name="playlist_reorder"),
+    path("playlists/<int:playlist_id>/items/<int:item_id>/move", views_keep.playlist_item_move, name="playlist_item_move"),
+    path("playlists/<int:playlist_id>/items/<int:item_id>/remove", views_keep.playlist_item_remove, name="playlist_item_remove"),
+    path("playlists/<int:playlist_id>/regenerate", views_keep.playlist_regenerate, name="playlist_regenerate"),
+    path("playlists/<int:playlist_id>/delete", views_keep.playlist_delete, name="playlist_delete"),
+    path("playlists/<int:playlist_id>/export.<str:fmt>", views_keep.playlist_download, name="playlist_download"),
+    path("tracks/<int:track_id>/rate", views_keep.track_rate, name="track_rate"),
+    path("for-you/", views_keep.for_you, name="for_you"),
+    path("api/tokens/", views_keep.api_tokens, name="api_tokens"),
+    path("api/recommendations", api.api_recommendations, name="api_recommendations"),
+    path("api/openapi.json", api.api_openapi, name="api_openapi"),
 ]

@@ -14,8 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from ml.errors import MLError
 from playlists import selectors, services
 from playlists.errors import CrossfadeError, IndexNotReadyError
-from playlists.forms import PlaylistForm
-from playlists.models import Playlist, Track
+from django.core.exceptions import ValidationError
+
+from playlists.forms import FORM_ATTRIBUTES, PlaylistForm
+from playlists.generation import upload_analyse
+from playlists.models import Artist, Playlist, Track
 from playlists.streaming import file_exists, file_response_ranged
 
 PAGE_SIZE = 25
@@ -88,21 +91,27 @@ def track_audio(request: HttpRequest, track_id: int) -> HttpResponse:
 def playlist_new(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if request.method == "POST":
-        form = PlaylistForm(request.POST)
+        form = PlaylistForm(request.POST, request.FILES)
         if form.is_valid():
-            ordered = [int(s) for s in request.POST.getlist("seeds") if s.isdigit()]
             try:
+                controls = form.controls()
+                upload = form.cleaned_data.get("seed_file")
+                if upload:
+                    controls["seed_audio"] = [upload_analyse(upload.name, upload.chunks(), size=upload.size)]
                 playlist = services.playlist_generate(
                     owner=request.user,
-                    seed_ids=ordered,
+                    seed_ids=controls.pop("seed_ids"),
                     length=form.cleaned_data["length"],
                     balance=form.cleaned_data["balance"],
                     name=form.cleaned_data["name"],
+                    **controls,
                 )
-            except (CrossfadeError, MLError) as error:
-                form.add_error(None, str(error))
+            except (CrossfadeError, MLError, ValidationError) as error:
+                form.add_error(None, error.messages[0] if isinstance(error, ValidationError) else str(error))
             else:
                 messages.success(request, f"Saved “{playlist.name}” with {playlist.items.count()} tracks.")
+                for note in getattr(playlist, "generation_messages", []):
+                    messages.warning(request, note)
                 return redirect("playlists:playlist_detail", playlist_id=playlist.id)
         chosen_ids = [int(s) for s in request.POST.getlist("seeds") if s.isdigit()]
     else:
@@ -111,7 +120,11 @@ def playlist_new(request: HttpRequest) -> HttpResponse:
     chosen = list(Track.objects.select_related("artist").filter(id__in=chosen_ids))
     chosen.sort(key=lambda t: chosen_ids.index(t.id))
     candidates = selectors.track_list(query=query).exclude(id__in=chosen_ids)[:30]
-    return render(request, "playlists/playlist_new.html", {"form": form, "chosen": chosen, "candidates": candidates, "query": query})
+    return render(
+        request,
+        "playlists/playlist_new.html",
+        {"form": form, "chosen": chosen, "candidates": candidates, "query": query, "artists": Artist.objects.order_by("name"), "attributes": FORM_ATTRIBUTES},
+    )
 
 
 @login_required

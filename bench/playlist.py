@@ -1,0 +1,158 @@
+"""Time to answer a 50-track playlist request, on the demo catalogue and on a large synthetic index.
+
+    python -m bench.playlist [--repeats 5] [--synthetic 1000000] [--skip-demo]
+
+Demo part: synthesises, ingests and indexes the 48-track demo catalogue in a
+temporary data folder, then times (median of ``--repeats``, after one warm-up)
+``playlist_build`` for a 50-track request in several shapes and the whole
+``GET /api/recommendations`` round trip through Django with a bearer token.
+On 48 tracks a 50-track request returns what there is (47 and a message).
+
+Synthetic part: a HybridIndex of ``--synthetic`` random tracks (audio 64-d,
+lyrics 384-d for 70 % of them, the dimensions of the MFCC baseline's order
+and MiniLM) and the vector side of a 50-track request: candidate search,
+exact hybrid re-rank, MMR diversity and flow ordering. The database side
+(fetching candidate rows) is not in this figure. Prints JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _median_seconds(function, repeats: int) -> float:
+    function()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times), 4)
+
+
+def _demo(repeats: int) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+
+    from playlists import engine
+    from playlists.demo_music import demo_library_write
+    from playlists.generation import PlaylistSettings, playlist_build
+    from playlists.models import Rating, Track
+    from playlists.services import api_token_create, index_rebuild, library_ingest
+
+    workdir = Path(os.environ["CROSSFADE_DATA_DIR"])
+    call_command("migrate", verbosity=0)
+    demo_library_write(workdir / "music", seed=7)
+    library_ingest(workdir / "music")
+    index_rebuild()
+    engine.embedder_get("lyrics")
+    tracks = list(Track.objects.order_by("id"))
+    by_genre: dict[str, list[Track]] = {}
+    for track in tracks:
+        by_genre.setdefault(track.genre, []).append(track)
+    user = get_user_model().objects.create_user("bench", password="bench-password-1")
+    for track in by_genre["Techno"]:
+        Rating.objects.create(user=user, track=track, value=1)
+    for track in by_genre["Ballad"]:
+        Rating.objects.create(user=user, track=track, value=-1)
+    seed = by_genre["Rock"][0]
+    shapes = {
+        "one_seed": PlaylistSettings(seed_ids=[seed.id], length=50),
+        "five_seeds_text_diversity_flow": PlaylistSettings(
+            seed_ids=[t.id for t in tracks[:5]], seed_text="rain on the window at night", length=50, diversity=0.5, order="flow", max_per_artist=3
+        ),
+        "filters_targets_taste": PlaylistSettings(seed_ids=[seed.id], length=50, exclude_genres=["Ambient"], languages=["en"], taste=0.5, attributes={"duration_ms": {"target": 25000}}),
+        "path_50_steps": PlaylistSettings(path=[by_genre["Techno"][0].id, by_genre["Ballad"][0].id], length=50),
+    }
+    result: dict = {"tracks": len(tracks), "requests": {}}
+    for name, settings in shapes.items():
+        built = playlist_build(settings, user=user)
+        result["requests"][name] = {"seconds": _median_seconds(lambda s=settings: playlist_build(s, user=user), repeats), "returned": len(built.items)}
+    secret = api_token_create(user=user)[1]
+    client = Client()
+    params = {"seed_tracks": str(seed.id), "limit": 50, "target_tempo": 120, "diversity": 0.3}
+    response = client.get("/api/recommendations", params, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    if response.status_code != 200:
+        raise SystemExit(f"API answered {response.status_code}: {response.content[:300]!r}")
+    result["requests"]["api_recommendations_http"] = {
+        "seconds": _median_seconds(lambda: client.get("/api/recommendations", params, HTTP_AUTHORIZATION=f"Bearer {secret}"), repeats),
+        "returned": len(response.json()["tracks"]),
+    }
+    return result
+
+
+def _synthetic(count: int, repeats: int, seed: int = 7) -> dict:
+    import numpy as np
+
+    from ml.fusion.hybrid import HybridIndex, balance_weights
+    from playlists.generation import _relevance
+    from playlists.ordering import flow_order, mmr_select
+    from playlists.vectors import candidates_search, scores_matrix, vectors_of
+
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    ids = np.arange(1, count + 1, dtype=np.int64)
+    with_lyrics = ids[rng.random(count) < 0.7]
+    # Clustered vectors, so neighbourhoods mean something: 1000 centres plus noise.
+    def clustered(n: int, dim: int) -> np.ndarray:
+        centres = rng.standard_normal((1000, dim)).astype(np.float32)
+        return centres[rng.integers(0, 1000, n)] + 0.5 * rng.standard_normal((n, dim)).astype(np.float32)
+
+    index = HybridIndex.build({"audio": (ids, clustered(count, 64)), "lyrics": (with_lyrics, clustered(with_lyrics.size, 384))}, {"audio": "synthetic", "lyrics": "synthetic"})
+    build_s = time.perf_counter() - started
+    weights = balance_weights(0.5)
+    seeds = rng.choice(with_lyrics, 3, replace=False)
+
+    def request() -> int:
+        seed_vectors = vectors_of(index, seeds)
+        candidates = candidates_search(index, seed_vectors, weights, 200)
+        candidates = candidates[~np.isin(candidates, seeds)]
+        candidate_vectors = vectors_of(index, candidates)
+        relevance = _relevance([(seed_vectors, weights)], candidate_vectors)
+        similarity = scores_matrix(candidate_vectors, candidate_vectors, weights)
+        picks = mmr_select(np.nan_to_num(relevance, nan=-1.0), similarity, count=50, diversity=0.3)
+        flow_order(similarity[np.ix_(picks, picks)])
+        return len(picks)
+
+    returned = request()
+    return {
+        "tracks": count,
+        "build_index_s": round(build_s, 2),
+        "request_50_vector_side_s": _median_seconds(request, repeats),
+        "returned": returned,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--synthetic", type=int, default=100_000, help="tracks in the synthetic index (0: skip)")
+    parser.add_argument("--skip-demo", action="store_true")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="crossfade-bench-playlist-"))
+    os.environ["CROSSFADE_DATA_DIR"] = str(workdir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import django
+
+    django.setup()
+    result: dict = {"cpu_count": os.cpu_count()}
+    if not args.skip_demo:
+        result["demo"] = _demo(args.repeats)
+    if args.synthetic:
+        result["synthetic"] = _synthetic(args.synthetic, args.repeats)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Shapes of a playlist: diversity (MMR), flow ordering and paths between tracks.
+
+Pure numpy on similarity matrices; no database. ``similarity`` matrices are
+float ``(n, n)`` hybrid scores with NaN where two tracks share no modality
+(read as 0: nothing known in common).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+
+def _clean(similarity: np.ndarray) -> np.ndarray:
+    return np.nan_to_num(np.asarray(similarity, dtype=np.float64), nan=0.0)
+
+
+#: Sets with at most this many free tracks are ordered exactly (Held–Karp, 2^n n^2 steps).
+EXACT_UP_TO = 8
+
+
+def transitions_total(similarity: np.ndarray, order: Sequence[int]) -> float:
+    """Sum of the similarity of each consecutive pair along ``order`` (indices into ``similarity``)."""
+    similarity = _clean(similarity)
+    return float(sum(similarity[a, b] for a, b in zip(order[:-1], order[1:])))
+
+
+def flow_order(similarity: np.ndarray, *, start: int | None = 0, fixed_prefix: int = 0, max_passes: int = 50) -> list[int]:
+    """An order of ``n`` tracks that makes every transition as smooth as the set allows.
+
+    Up to :data:`EXACT_UP_TO` free tracks the best order is found exactly;
+    beyond, greedy nearest-neighbour from ``start``, then 2-opt (reverse a stretch
+    when that raises the sum of consecutive similarities) and or-opt (move one
+    track elsewhere) until no move helps. The first ``fixed_prefix`` positions
+    of the greedy tour are never moved (seeds that must open the playlist).
+    Returns indices into ``similarity`` (shape ``(n, n)``).
+    """
+    sim = _clean(similarity)
+    sim = (sim + sim.T) / 2.0
+    n = sim.shape[0]
+    if n <= 2:
+        return list(range(n))
+    start = 0 if start is None else int(start)
+    order = [start]
+    for prefix in range(1, fixed_prefix):
+        if prefix != start:
+            order.append(prefix)
+    free = [i for i in range(n) if i not in order]
+    if len(free) <= EXACT_UP_TO:
+        return order + _exact_path(sim, order[-1], free)
+    remaining = np.ones(n, bool)
+    remaining[order] = False
+    while remaining.any():
+        row = np.where(remaining, sim[order[-1]], -np.inf)
+        nearest = int(np.argmax(row))
+        order.append(nearest)
+        remaining[nearest] = False
+    lock = max(1, fixed_prefix)
+    for _ in range(max_passes):
+        improved = _two_opt(sim, order, lock) | _or_opt(sim, order, lock)
+        if not improved:
+            break
+    return order
+
+
+def _exact_path(sim: np.ndarray, start: int, free: list[int]) -> list[int]:
+    """The best open path from ``start`` through every index of ``free`` (Held–Karp dynamic programming)."""
+    m = len(free)
+    if m == 0:
+        return []
+    full = (1 << m) - 1
+    value = np.full((1 << m, m), -np.inf)
+    parent = np.full((1 << m, m), -1, dtype=np.int64)
+    for j in range(m):
+        value[1 << j, j] = sim[start, free[j]]
+    for mask in range(1, full + 1):
+        for j in range(m):
+            if not (mask >> j) & 1 or value[mask, j] == -np.inf:
+                continue
+            for k in range(m):
+                if (mask >> k) & 1:
+                    continue
+                candidate = value[mask, j] + sim[free[j], free[k]]
+                if candidate > value[mask | (1 << k), k]:
+                    value[mask | (1 << k), k] = candidate
+                    parent[mask | (1 << k), k] = j
+    last = int(np.argmax(value[full]))
+    path, mask = [], full
+    while last >= 0:
+        path.append(free[last])
+        last, mask = int(parent[mask, last]), mask & ~(1 << last)
+    return path[::-1]
+
+
+def _two_opt(sim: np.ndarray, order: list[int], lock: int) -> bool:
+    """Reverse ``order[i:j+1]`` whenever that raises the total (open path: the end may be reversed too).
+
+    The similarity must be symmetric for a reversed stretch to keep its inner
+    transitions; :func:`flow_order` symmetrises it first.
+    """
+    n = len(order)
+    improved = False
+    for i in range(lock, n - 1):
+        path = np.asarray(order)
+        j = np.arange(i + 1, n)
+        nxt = np.where(j + 1 < n, path[np.minimum(j + 1, n - 1)], -1)
+        has_next = nxt >= 0
+        before = sim[path[i - 1], path[i]] + np.where(has_next, sim[path[j], np.maximum(nxt, 0)], 0.0)
+        after = sim[path[i - 1], path[j]] + np.where(has_next, sim[path[i], np.maximum(nxt, 0)], 0.0)
+        gain = after - before
+        best = int(np.argmax(gain))
+        if gain[best] > 1e-9:
+            end = int(j[best])
+            order[i : end + 1] = order[i : end + 1][::-1]
+            improved = True
+    return improved
+
+
+def _or_opt(sim: np.ndarray, order: list[int], lock: int) -> bool:
+    """Move a single track to the gap where it fits best, if that raises the total."""
+    improved = False
+    n = len(order)
+    for i in range(lock, n):
+        track = order[i]
+        prev_ = order[i - 1]
+        next_ = order[i + 1] if i + 1 < n else None
+        removed_gain = sim[prev_, track] + (sim[track, next_] - sim[prev_, next_] if next_ is not None else 0.0)
+        rest = np.asarray(order[:i] + order[i + 1 :])
+        at = np.arange(lock, len(rest) + 1)
+        a = rest[at - 1]
+        has_b = at < len(rest)
+        b = rest[np.minimum(at, len(rest) - 1)]
+        gain = sim[a, track] + np.where(has_b, sim[track, b] - sim[a, b], 0.0)
+        best = int(np.argmax(gain))
+        if gain[best] > removed_gain + 1e-9:
+            rest_list = rest.tolist()
+            rest_list.insert(int(at[best]), track)
+            order[:] = rest_list
+            improved = True
+    return improved
+
+
+def mmr_select(
+    relevance: np.ndarray,
+    similarity: np.ndarray,
+    *,
+    count: int,
+    diversity: float,
+    allowed: np.ndarray | None = None,
+    already: np.ndarray | None = None,
+    group_of: Sequence[object] | None = None,
+    group_cap: int | None = None,
+    group_used: dict | None = None,
+) -> list[int]:
+    """Maximal marginal relevance: pick ``count`` of ``n`` candidates one by one.
+
+    Each pick maximises ``(1 - diversity) * relevance - diversity * (max
+    similarity to what is already chosen)``: ``diversity`` 0 is the plain
+    closest-first list, 1 the most varied. ``relevance`` float ``(n,)``,
+    ``similarity`` ``(n, n)`` among candidates, ``already`` float ``(n,)`` the
+    max similarity of each candidate to tracks chosen before (the seeds).
+    ``group_of[i]`` (an artist) with ``group_cap`` limits picks per group.
+    Returns candidate indices in pick order.
+    """
+    relevance = np.asarray(relevance, dtype=np.float64)
+    n = relevance.size
+    sim = _clean(similarity)
+    allowed = np.ones(n, bool) if allowed is None else np.asarray(allowed, bool).copy()
+    closest = np.full(n, -1.0) if already is None else np.nan_to_num(np.asarray(already, np.float64), nan=0.0)
+    used = dict(group_used or {})
+    chosen: list[int] = []
+    while len(chosen) < count:
+        if group_cap is not None and group_of is not None:
+            for i in np.flatnonzero(allowed):
+                if used.get(group_of[i], 0) >= group_cap:
+                    allowed[i] = False
+        if not allowed.any():
+            break
+        penalty = np.maximum(closest, 0.0) if (chosen or already is not None) else np.zeros(n)
+        value = (1.0 - diversity) * relevance - diversity * penalty
+        value[~allowed] = -np.inf
+        pick = int(np.argmax(value))
+        chosen.append(pick)
+        allowed[pick] = False
+        closest = np.maximum(closest, sim[pick])
+        if group_of is not None:
+            used[group_of[pick]] = used.get(group_of[pick], 0) + 1
+    return chosen

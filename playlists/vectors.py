@@ -1,0 +1,93 @@
+"""Hybrid scoring of arbitrary query vectors against the catalogue index.
+
+``HybridIndex.similar`` only takes catalogue tracks as seeds. Playlists also
+start from an uploaded file or a text prompt, walk between points of the
+space and compare candidates with each other, so this module works on
+*query sets*: per modality, standardised unit vectors ``(q, dim)`` and a
+``present`` mask ``(q,)``, the shape :func:`ml.fusion.hybrid.pair_scores`
+takes. (Issue 5 adds ``HybridIndex.query`` for the same job; these helpers
+can then delegate to it.)
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ml.fusion.hybrid import HybridIndex, balance_weights, pair_scores
+
+#: ``{modality: (vectors float32 (q, dim), present bool (q,))}``
+VectorSet = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def vectors_of(index: HybridIndex, ids: Sequence[int] | np.ndarray) -> VectorSet:
+    """Stored (standardised, unit) vectors of catalogue ``ids`` in every modality of ``index``."""
+    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+    out: VectorSet = {}
+    for modality, modality_index in index.indexes.items():
+        present = np.fromiter((int(i) in modality_index for i in ids), dtype=bool, count=ids.size)
+        vectors = np.zeros((ids.size, modality_index.dim), dtype=np.float32)
+        if present.any():
+            vectors[present] = modality_index.vectors(ids[present])
+        out[modality] = (vectors, present)
+    return out
+
+
+def vectors_empty(index: HybridIndex) -> VectorSet:
+    return {m: (np.zeros((0, i.dim), np.float32), np.zeros(0, bool)) for m, i in index.indexes.items()}
+
+
+def vectors_concat(index: HybridIndex, parts: Sequence[VectorSet]) -> VectorSet:
+    """Rows of several query sets stacked in order."""
+    out = vectors_empty(index)
+    for part in parts:
+        for modality in out:
+            vectors, present = out[modality]
+            if modality in part:
+                more, more_present = part[modality]
+            else:
+                rows = next(iter(part.values()))[0].shape[0] if part else 0
+                more, more_present = np.zeros((rows, vectors.shape[1]), np.float32), np.zeros(rows, bool)
+            out[modality] = (np.concatenate([vectors, more]), np.concatenate([present, more_present]))
+    return out
+
+
+def vectors_single(index: HybridIndex, modality: str, raw: np.ndarray) -> VectorSet:
+    """A one-row query set from a raw embedder vector ``(dim,)`` of one modality (standardised here)."""
+    out = {m: (np.zeros((1, i.dim), np.float32), np.zeros(1, bool)) for m, i in index.indexes.items()}
+    if modality in index.indexes:
+        out[modality] = (index.standardisers[modality].apply(np.asarray(raw, np.float32).reshape(1, -1)), np.ones(1, bool))
+    return out
+
+
+def rows(vector_set: VectorSet) -> int:
+    return next(iter(vector_set.values()))[0].shape[0] if vector_set else 0
+
+
+def candidates_search(index: HybridIndex, queries: VectorSet, weights: Mapping[str, float], k: int) -> np.ndarray:
+    """Union of the ``k`` nearest catalogue ids of every present query row, per weighted modality: int64 ``(n,)``."""
+    found: dict[int, None] = {}
+    for modality, modality_index in index.indexes.items():
+        if weights.get(modality, 0.0) <= 0 or modality not in queries:
+            continue
+        vectors, present = queries[modality]
+        if not present.any():
+            continue
+        ids, _ = modality_index.search(vectors[present], k)
+        for track_id in ids.reshape(-1):
+            found.setdefault(int(track_id), None)
+    return np.fromiter(found, dtype=np.int64, count=len(found))
+
+
+def scores_matrix(left: VectorSet, right: VectorSet, weights: Mapping[str, float]) -> np.ndarray:
+    """Hybrid scores of every ``left`` row against every ``right`` row: float32 ``(l, r)``, NaN where no shared modality."""
+    return pair_scores(right, left, weights)
+
+
+def modality_scores(left: VectorSet, right: VectorSet, modality: str) -> np.ndarray:
+    """Cosines in one modality only: float32 ``(l, r)``, NaN where either side lacks it."""
+    return pair_scores(right, left, {modality: 1.0})
+
+
+def weights_for(balance: float) -> dict[str, float]:
+    return balance_weights(balance)
