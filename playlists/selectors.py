@@ -74,3 +74,27 @@ def playlist_get(*, owner, playlist_id: int) -> Playlist:
     """One of ``owner``'s playlists with its items; raises ``Playlist.DoesNotExist`` for anyone else's."""
     items = PlaylistItem.objects.select_related("track__artist", "track__album").order_by("position")
     return Playlist.objects.prefetch_related(Prefetch("items", queryset=items)).get(id=playlist_id, owner=owner)
+
+
+#: Most results a theme search returns.
+MAX_THEME_RESULTS = 100
+
+
+def track_theme_search(prompt: str, *, limit: int = 20) -> list[Neighbour]:
+    """Tracks whose lyrics match a theme prompt ("songs about leaving home", "песни о море"), best first.
+
+    Uses the serving index's lyrics vectors and the configured lyrics encoder;
+    excluded tracks are left out. Raises :class:`IndexNotReadyError` before
+    the first reindex, :class:`ml.text.search.ThemeQueryError` for an empty or
+    overlong prompt and :class:`ml.errors.IndexMismatchError` when the index
+    was built with another lyrics encoder.
+    """
+    from ml.text.search import lyrics_search
+
+    index = engine.index_current()
+    if index is None:
+        raise IndexNotReadyError("no index yet: run `manage.py reindex`")
+    excluded = list(Track.objects.filter(excluded=True).values_list("id", flat=True))
+    ids, scores = lyrics_search(index, engine.embedder_get("lyrics"), prompt, k=min(limit, MAX_THEME_RESULTS), exclude=excluded)
+    tracks = Track.objects.select_related("artist", "album").in_bulk([int(i) for i in ids])
+    return [Neighbour(tracks[int(i)], float(s)) for i, s in zip(ids, scores) if int(i) in tracks]

@@ -19,6 +19,8 @@ from ml.embedder import Embedder
 from ml.errors import MLError
 from ml.fusion.hybrid import HybridIndex, balance_weights
 from ml.text.clean import lyrics_clean, lyrics_word_count
+from ml.text.language import language_detect
+from ml.text.search import lyrics_search
 from playlists import engine
 from playlists.errors import IndexNotReadyError, SeedError
 from playlists.library import FileInfo, LibraryReadError, file_read, library_walk
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 MAX_SEEDS = 5
 MAX_PLAYLIST_LENGTH = 200
+#: Tracks a theme (``seed_text``) adds to a playlist's seeds.
+THEME_SEEDS = 3
 
 
 # -- ingest ------------------------------------------------------------------
@@ -133,7 +137,8 @@ def _track_fill(track: Track, info: FileInfo) -> None:
         track.lyrics = info.lyrics
         track.lyrics_source = info.lyrics_source
         track.lyrics_path = info.lyrics_path
-    track.language = info.language or track.language
+    # Tags say best; otherwise the lyrics are asked ("zxx" too little text, "und" unsure).
+    track.language = info.language or track_language_detect(track)
 
 
 # -- reindex -----------------------------------------------------------------
@@ -147,6 +152,24 @@ class ReindexSummary:
     indexed: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     errors: list[tuple[int, str, str]] = field(default_factory=list)
+    languages_detected: int = 0
+
+
+def track_language_detect(track: Track) -> str:
+    """Language code of ``track``'s lyrics, "zxx" when there are too few words, "und" when unsure."""
+    return language_detect(lyrics_clean(track.lyrics), min_words=engine.engine_config().lyrics.min_words)
+
+
+def track_languages_fill(*, progress: Progress | None = None) -> int:
+    """Detect and store the language of every track that has none yet (tags silent, lyrics added
+    by hand, or ingested before detection existed); returns how many were filled."""
+    tracks = list(Track.objects.filter(language="").only("id", "lyrics", "language"))
+    for done, track in enumerate(tracks, start=1):
+        track.language = track_language_detect(track)
+        if progress:
+            progress(done, len(tracks))
+    Track.objects.bulk_update(tracks, ["language"], batch_size=500)
+    return len(tracks)
 
 
 def _lyrics_input(track: Track, min_words: int) -> str | None:
@@ -178,6 +201,7 @@ def index_rebuild(
     store = engine.index_store()
     summary = ReindexSummary()
     with store.lock():
+        summary.languages_detected = track_languages_fill()
         versions: dict[str, str] = {}
         for modality in MODALITIES:
             embedder = (embedders or {}).get(modality) or engine.embedder_get(modality)
@@ -288,15 +312,20 @@ def playlist_generate(
     length: int = 20,
     balance: float = 0.5,
     name: str = "",
+    seed_text: str = "",
 ) -> Playlist:
     """Create and save a playlist: the seeds, then the tracks most similar to them.
 
-    Raises :class:`SeedError` for no seeds, more than five, or unknown ones,
-    and :class:`IndexNotReadyError` before the first reindex.
+    ``seed_text`` is an optional theme ("songs about leaving home"): the
+    :data:`THEME_SEEDS` tracks whose lyrics match it best join the seeds.
+    Raises :class:`SeedError` for no seeds (and no theme), more than five, or
+    unknown ones, or a theme nothing matches, and :class:`IndexNotReadyError`
+    before the first reindex.
     """
     seed_ids = list(dict.fromkeys(int(s) for s in seed_ids))
-    if not seed_ids:
-        raise SeedError("choose at least one seed track")
+    seed_text = " ".join(seed_text.split())
+    if not seed_ids and not seed_text:
+        raise SeedError("choose at least one seed track or describe a theme")
     if len(seed_ids) > MAX_SEEDS:
         raise SeedError(f"choose at most {MAX_SEEDS} seed tracks, not {len(seed_ids)}")
     if not 1 <= length <= MAX_PLAYLIST_LENGTH:
@@ -309,15 +338,21 @@ def playlist_generate(
     index = engine.index_current()
     if index is None:
         raise IndexNotReadyError("no index yet: run `manage.py reindex` first")
+    excluded = list(Track.objects.filter(excluded=True).values_list("id", flat=True))
+    if seed_text:
+        theme_ids, _ = lyrics_search(index, engine.embedder_get("lyrics"), seed_text, k=THEME_SEEDS, exclude=[*seed_ids, *excluded])
+        if theme_ids.size == 0 and not seed_ids:
+            raise SeedError(f"no lyrics in the index match “{seed_text}”; choose seed tracks instead")
+        seed_ids += [int(i) for i in theme_ids]
+        seeds = {t.id: t for t in Track.objects.filter(id__in=seed_ids)}
     not_indexed = [seeds[s].title for s in seed_ids if s not in index]
     if len(not_indexed) == len(seed_ids):
         raise IndexNotReadyError(f"the seed tracks are not indexed yet ({', '.join(not_indexed)}); run reindex")
-    excluded = list(Track.objects.filter(excluded=True).values_list("id", flat=True))
     ids, scores = index.similar(seed_ids, k=max(0, length - len(seed_ids)), balance=balance, exclude=excluded)
     with transaction.atomic():
         playlist = Playlist.objects.create(
             owner=owner,
-            name=name.strip() or _playlist_name(seeds, seed_ids),
+            name=name.strip() or (f"About {seed_text}"[:200] if seed_text else _playlist_name(seeds, seed_ids)),
             length=length,
             balance=balance,
             index_version=engine.index_store().current_version() or "",

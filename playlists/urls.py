@@ -13,3 +13,7 @@ urlpatterns = [
     path("playlists/<int:playlist_id>/", views.playlist_detail, name="playlist_detail"),
     path("api/tracks/<int:track_id>/similar", views.api_track_similar, name="api_track_similar"),
 ]
+urlpatterns += [
+    path("search/themes/", views.theme_search, name="theme_search"),
+    path("api/search/lyrics", views.api_search_lyrics, name="api_search_lyrics"),
+]
