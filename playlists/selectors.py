@@ -124,3 +124,27 @@ def taste_recommendations(*, user, limit: int = 50) -> tuple[object, list[TasteP
 
 def api_tokens_of(*, user) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user, revoked=False)
+
+
+#: Most results a theme search returns.
+MAX_THEME_RESULTS = 100
+
+
+def track_theme_search(prompt: str, *, limit: int = 20) -> list[Neighbour]:
+    """Tracks whose lyrics match a theme prompt ("songs about leaving home", "песни о море"), best first.
+
+    Uses the serving index's lyrics vectors and the configured lyrics encoder;
+    excluded tracks are left out. Raises :class:`IndexNotReadyError` before
+    the first reindex, :class:`ml.text.search.ThemeQueryError` for an empty or
+    overlong prompt and :class:`ml.errors.IndexMismatchError` when the index
+    was built with another lyrics encoder.
+    """
+    from ml.text.search import lyrics_search
+
+    index = engine.index_current()
+    if index is None:
+        raise IndexNotReadyError("no index yet: run `manage.py reindex`")
+    excluded = list(Track.objects.filter(excluded=True).values_list("id", flat=True))
+    ids, scores = lyrics_search(index, engine.embedder_get("lyrics"), prompt, k=min(limit, MAX_THEME_RESULTS), exclude=excluded)
+    tracks = Track.objects.select_related("artist", "album").in_bulk([int(i) for i in ids])
+    return [Neighbour(tracks[int(i)], float(s)) for i, s in zip(ids, scores) if int(i) in tracks]

@@ -19,11 +19,12 @@ from ml.config import MODALITIES
 from ml.embedder import Embedder
 from ml.errors import MLError
 from ml.fusion.hybrid import FORMAT_VERSION as HYBRID_FORMAT_VERSION
-from ml.fusion.hybrid import HybridIndex, balance_weights
+from ml.fusion.hybrid import HybridIndex
 from ml.fusion.incremental import index_update_try
 from ml.text.clean import lyrics_clean, lyrics_word_count
+from ml.text.language import language_detect
 from playlists import engine
-from playlists.errors import ControlError, IndexNotReadyError, SeedError
+from playlists.errors import ControlError, SeedError
 from playlists.library import FileInfo, LibraryReadError, file_read, library_walk
 from playlists.models import Album, ApiToken, Artist, Embedding, IngestFailure, Playlist, PlaylistItem, Rating, Track
 
@@ -136,7 +137,8 @@ def _track_fill(track: Track, info: FileInfo) -> None:
         track.lyrics = info.lyrics
         track.lyrics_source = info.lyrics_source
         track.lyrics_path = info.lyrics_path
-    track.language = info.language or track.language
+    # Tags say best; otherwise the lyrics are asked ("zxx" too little text, "und" unsure).
+    track.language = info.language or track_language_detect(track)
 
 
 # -- reindex -----------------------------------------------------------------
@@ -151,6 +153,24 @@ class ReindexSummary:
     seconds: float = 0.0
     errors: list[tuple[int, str, str]] = field(default_factory=list)
     update_note: str = ""
+    languages_detected: int = 0
+
+
+def track_language_detect(track: Track) -> str:
+    """Language code of ``track``'s lyrics, "zxx" when there are too few words, "und" when unsure."""
+    return language_detect(lyrics_clean(track.lyrics), min_words=engine.engine_config().lyrics.min_words)
+
+
+def track_languages_fill(*, progress: Progress | None = None) -> int:
+    """Detect and store the language of every track that has none yet (tags silent, lyrics added
+    by hand, or ingested before detection existed); returns how many were filled."""
+    tracks = list(Track.objects.filter(language="").only("id", "lyrics", "language"))
+    for done, track in enumerate(tracks, start=1):
+        track.language = track_language_detect(track)
+        if progress:
+            progress(done, len(tracks))
+    Track.objects.bulk_update(tracks, ["language"], batch_size=500)
+    return len(tracks)
 
 
 def _lyrics_input(track: Track, min_words: int) -> str | None:
@@ -182,6 +202,7 @@ def index_rebuild(
     store = engine.index_store()
     summary = ReindexSummary()
     with store.lock():
+        summary.languages_detected = track_languages_fill()
         versions: dict[str, str] = {}
         for modality in MODALITIES:
             embedder = (embedders or {}).get(modality) or engine.embedder_get(modality)

@@ -28,3 +28,7 @@ urlpatterns = [
     path("api/recommendations", api.api_recommendations, name="api_recommendations"),
     path("api/openapi.json", api.api_openapi, name="api_openapi"),
 ]
+urlpatterns += [
+    path("search/themes/", views.theme_search, name="theme_search"),
+    path("api/search/lyrics", views.api_search_lyrics, name="api_search_lyrics"),
+]

@@ -116,7 +116,7 @@ def playlist_new(request: HttpRequest) -> HttpResponse:
         chosen_ids = [int(s) for s in request.POST.getlist("seeds") if s.isdigit()]
     else:
         chosen_ids = [int(s) for s in request.GET.getlist("seed") if s.isdigit()]
-        form = PlaylistForm(initial={"balance": settings.CROSSFADE.default_balance, "length": 20})
+        form = PlaylistForm(initial={"balance": settings.CROSSFADE.default_balance, "length": 20, "seed_text": request.GET.get("theme", "").strip()})
     chosen = list(Track.objects.select_related("artist").filter(id__in=chosen_ids))
     chosen.sort(key=lambda t: chosen_ids.index(t.id))
     candidates = selectors.track_list(query=query).exclude(id__in=chosen_ids)[:30]
@@ -195,5 +195,45 @@ def api_track_similar(request: HttpRequest, track_id: int) -> JsonResponse:
             "limit": limit,
             "results": [{**track_json(n.track, request), "score": round(n.score, 6)} for n in neighbours],
         },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_GET
+def theme_search(request: HttpRequest) -> HttpResponse:
+    """Search by theme: tracks whose lyrics are about what the prompt says, in any language the encoder reads."""
+    prompt = request.GET.get("q", "").strip()
+    results, error = [], ""
+    if prompt:
+        try:
+            results = selectors.track_theme_search(prompt, limit=PAGE_SIZE)
+        except (CrossfadeError, MLError) as problem:
+            error = str(problem)
+    return render(request, "playlists/theme_search.html", {"prompt": prompt, "results": results, "error": error})
+
+
+@require_GET
+def api_search_lyrics(request: HttpRequest) -> JsonResponse:
+    """GET /api/search/lyrics?q=THEME&limit=N: tracks whose lyrics match a theme, best first."""
+    prompt = request.GET.get("q", "").strip()
+    if not prompt:
+        return _api_error(400, "q is required: the theme to search lyrics for, e.g. q=songs about leaving home")
+    try:
+        limit = int(request.GET.get("limit", "10"))
+    except ValueError:
+        return _api_error(400, "limit must be an integer")
+    if not 1 <= limit <= selectors.MAX_THEME_RESULTS:
+        return _api_error(400, f"limit must be between 1 and {selectors.MAX_THEME_RESULTS}")
+    from ml.errors import IndexMismatchError
+    from ml.text.search import ThemeQueryError
+
+    try:
+        results = selectors.track_theme_search(prompt, limit=limit)
+    except ThemeQueryError as error:
+        return _api_error(400, str(error))
+    except (IndexNotReadyError, IndexMismatchError) as error:
+        return _api_error(503, str(error))
+    return JsonResponse(
+        {"q": prompt, "limit": limit, "results": [{**track_json(n.track, request), "score": round(n.score, 6)} for n in results]},
         json_dumps_params={"ensure_ascii": False},
     )

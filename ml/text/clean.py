@@ -20,10 +20,13 @@ _SECTION_WORDS = (
 _SECTION_TAG = re.compile(rf"^\s*[\[(]\s*(?:{_SECTION_WORDS})\b[^\])]*[\])]\s*:?\s*$", re.IGNORECASE)
 _SECTION_LABEL = re.compile(rf"^\s*(?:{_SECTION_WORDS})(?:\s*\d+)?\s*:?\s*$", re.IGNORECASE)
 _ANY_BRACKET_LINE = re.compile(r"^\s*\[[^\]]*\]\s*$")
+# Credit labels ("Words & music:", "Paroles et musique :", "Letra y música:", "Text und Musik:") in the catalogue's languages.
+_CREDIT_WORD = r"(?:слова|музыка|автор|аранжировка|lyrics|words|music|paroles|musique|letra|música|musica|texte?|musik|testo|arrangement)"
 _CREDIT = re.compile(
     r"^\s*(?:written|lyrics|words|music|composed|produced|arranged|performed|translated|transcribed)\s+by\b"
     r"|^\s*(?:songwriters?|composers?|producers?|lyricists?|copyright|©|\(c\)|all rights reserved)\b"
-    r"|^\s*(?:слова|музыка|автор)\s*[:\-–—]"
+    rf"|^\s*{_CREDIT_WORD}(?:\s*(?:&|,|/|и|et|y|und|e|and)\s*{_CREDIT_WORD})*\s*[:\-–—]"
+    r"|^\s*(?:paroles|musique|letra|música|text|musik|testo|musica)\s+(?:de|von|di|by)\s"
     r"|\d*\s*embed\s*$",
     re.IGNORECASE,
 )

@@ -1,19 +1,18 @@
 """Sentence-transformer lyrics encoder with chunking, so long lyrics are read whole.
 
-A transformer reads at most ``max_seq_length`` tokens. Lyrics are split on
-line boundaries into chunks that fit, every chunk is encoded, and the track
-vector is the token-weighted mean of its chunk vectors, L2-normalised.
+A transformer reads at most ``max_seq_length`` tokens; chunking and pooling
+are shared with the other encoders (:mod:`ml.text.chunking`).
 """
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from ml.embedder import l2_normalise
 from ml.errors import EmbedderError
+from ml.text.chunking import ChunkedEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ def sentence_model_resolve(model: str) -> str:
     return str(module.get_model_path())
 
 
-class SentenceEncoder:
+class SentenceEncoder(ChunkedEncoder):
     """Embedder over a sentence-transformers model, loaded from local files only.
 
     ``embed(texts)`` returns float32 ``(len(texts), dim)``, L2-normalised rows.
@@ -71,56 +70,14 @@ class SentenceEncoder:
         encoder.eval()
         return encoder
 
-    def chunks(self, text: str) -> list[tuple[str, int]]:
-        """``text`` split on line boundaries into ``(chunk, n_tokens)`` pieces that each fit the model."""
-        tokenizer = self._model.tokenizer
-        pieces: list[tuple[str, int]] = []
-        current: list[str] = []
-        current_tokens = 0
-        for line in (part.strip() for part in text.split("\n")):
-            if not line:
-                continue
-            for segment, count in self._line_segments(line, tokenizer):
-                if current and current_tokens + count > self.chunk_tokens:
-                    pieces.append((" / ".join(current), current_tokens))
-                    current, current_tokens = [], 0
-                current.append(segment)
-                current_tokens += count
-        if current:
-            pieces.append((" / ".join(current), current_tokens))
-        return pieces
+    def _count_tokens(self, text: str) -> int:
+        return len(self._model.tokenizer.tokenize(text))
 
-    def _line_segments(self, line: str, tokenizer: Any) -> list[tuple[str, int]]:
-        # The " / " joint costs about one token; count it with the line.
-        count = len(tokenizer.tokenize(line)) + 1
-        if count <= self.chunk_tokens:
-            return [(line, count)]
-        segments: list[tuple[str, int]] = []
-        words = line.split()
-        step = max(1, len(words) * self.chunk_tokens // count)
-        for start in range(0, len(words), step):
-            segment = " ".join(words[start : start + step])
-            segments.append((segment, min(self.chunk_tokens, len(tokenizer.tokenize(segment)) + 1)))
-        return segments
-
-    def embed(self, items: Sequence[str]) -> np.ndarray:
+    def _encode_chunks(self, texts: list[str], *, query: bool = False) -> np.ndarray:
         import torch
 
-        if len(items) == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        owners: list[int] = []
-        texts: list[str] = []
-        weights: list[int] = []
-        for row, text in enumerate(items):
-            pieces = self.chunks(text) or [(text.strip() or " ", 1)]
-            for chunk, count in pieces:
-                owners.append(row)
-                texts.append(chunk)
-                weights.append(count)
         with torch.inference_mode():
-            chunk_vectors = self._model.encode(
+            vectors = self._model.encode(
                 texts, batch_size=self.batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
             )
-        pooled = np.zeros((len(items), self.dim), dtype=np.float32)
-        np.add.at(pooled, np.asarray(owners), chunk_vectors.astype(np.float32) * np.asarray(weights, dtype=np.float32)[:, None])
-        return l2_normalise(pooled)
+        return np.asarray(vectors, dtype=np.float32)

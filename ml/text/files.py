@@ -2,7 +2,8 @@
 
 UTF-8 with or without a byte-order mark, UTF-16/32 with a BOM (or without one
 when the NUL pattern gives it away), and the Windows code pages of the
-catalogue's languages: cp1251 for Russian, cp1252 for Western Europe.
+catalogue's languages: cp1251 for Russian, cp1252 for Western Europe, and
+KOI8-R, the older Russian encoding, told apart from cp1251 by letter frequencies.
 Anything else is rejected with a message rather than read as mojibake.
 """
 from __future__ import annotations
@@ -23,6 +24,8 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN_EXTENDED = re.compile(r"[\u00c0-\u024f]")
+# The most frequent Russian letters: about half of the letters of any Russian text.
+_FREQUENT_RUSSIAN = frozenset("оеаинтсрвл")
 _MIXED_WORD = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[\u0400-\u04ff])\w+\b")
 
 
@@ -51,10 +54,22 @@ def lyrics_decode(data: bytes, *, source: str = "lyrics") -> tuple[str, str]:
     # Russian in cp1251 read as cp1252 becomes runs of accented Latin letters, and
     # Western text read as cp1251 puts Cyrillic letters inside Latin words.
     if cyrillic_letters and len(_MIXED_WORD.findall(as_cyrillic)) * 4 < cyrillic_letters and "\ufffd" not in as_cyrillic:
+        as_koi8 = data.decode("koi8-r", errors="replace")
+        if "\ufffd" not in as_koi8 and _russian_score(as_koi8) > _russian_score(as_cyrillic):
+            return _check_text(as_koi8, source), "koi8-r"
         return _check_text(as_cyrillic, source), "cp1251"
     if western_letters or "\ufffd" not in as_western:
         return _check_text(data.decode("cp1252", errors="replace"), source), "cp1252"
     raise LyricsError(f"{source}: not text in UTF-8, UTF-16, cp1251 or cp1252")
+
+
+def _russian_score(text: str) -> float:
+    """Share of the frequent Russian letters among the Cyrillic letters of ``text`` (case-insensitive).
+
+    About 0.5 for Russian read in the right code page, far less for the wrong one.
+    """
+    letters = _CYRILLIC.findall(text.lower())
+    return sum(letter in _FREQUENT_RUSSIAN for letter in letters) / len(letters) if letters else 0.0
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

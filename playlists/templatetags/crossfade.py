@@ -29,3 +29,11 @@ def duration(seconds: float | None) -> str:
 @register.filter
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.0f}%"
+
+
+@register.filter
+def language_label(code: str | None) -> str:
+    """A stored language code for people: "instrumental" for zxx, "unknown" for und."""
+    from ml.text.language import language_label as label
+
+    return label(code or "")

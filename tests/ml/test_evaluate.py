@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from ml.config import LyricsConfig
 from ml.evaluate import ManifestError, evaluate, main, manifest_read, neighbour_precision
 from tests.audio_fixtures import RATE, tone
 
@@ -79,7 +80,8 @@ def test_report_has_every_method_in_the_fixed_format(small_manifest, tmp_path):
     assert main([str(small_manifest), "--out", str(out), "--max-seconds", "5"]) == 0
     report = json.loads(out.read_text())
     names = set(report["methods"])
-    assert {"audio:mfcc-stats", "lyrics:minilm-l6", "baseline:mfcc", "baseline:random"} <= names
+    default_lyrics = f"lyrics:{LyricsConfig().model}"
+    assert {"audio:mfcc-stats", default_lyrics, "baseline:mfcc", "baseline:random"} <= names
     assert {f"hybrid:weighted-{w}" for w in ("0.00", "0.25", "0.50", "0.75", "1.00")} <= names
     for scores in report["methods"].values():
         assert set(scores) == {"p@5", "p@10", "n"}
@@ -87,7 +89,7 @@ def test_report_has_every_method_in_the_fixed_format(small_manifest, tmp_path):
     # Eight tracks leave at most six neighbours after the artist filter: p@5 only.
     assert report["methods"]["audio:mfcc-stats"]["p@10"] is None
     assert report["methods"]["audio:mfcc-stats"]["p@5"] >= 0.6
-    assert report["methods"]["lyrics:minilm-l6"]["p@5"] >= 0.6
+    assert report["methods"][default_lyrics]["p@5"] >= 0.6
 
 
 def test_hybrid_at_the_ends_of_the_sweep_equals_each_modality(small_manifest):

@@ -33,7 +33,7 @@ def test_first_reindex_embeds_everything_and_publishes(catalogue):
     vector = np.frombuffer(row.vector, dtype="<f4")
     assert row.dim == vector.size and np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
     meta = engine.index_store().meta(summary.version)
-    assert meta["counts"] == {"audio": 6, "lyrics": 5} and meta["modalities"]["lyrics"]["dim"] == 384
+    assert meta["counts"] == {"audio": 6, "lyrics": 5} and meta["modalities"]["lyrics"]["dim"] == engine.embedder_get("lyrics").dim
 
 
 def test_second_reindex_embeds_nothing_and_keeps_the_version(catalogue):

@@ -35,6 +35,8 @@ class Command(BaseCommand):
             indexed = ", ".join(f"{m} {n}" for m, n in summary.indexed.items()) or "nothing"
             state = "published" if summary.published else "unchanged, still serving"
             self.stdout.write(self.style.SUCCESS(f"Embedded {embedded}; indexed {indexed}; index {summary.version} {state} ({summary.seconds:.1f} s)."))
+            if summary.languages_detected:
+                self.stdout.write(f"  detected the lyrics language of {summary.languages_detected} tracks.")
             for modality, count in summary.empty.items():
                 self.stdout.write(f"  {count} tracks have no usable {modality} (instrumental or too short).")
             for track_id, modality, reason in summary.errors:

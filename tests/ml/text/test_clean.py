@@ -50,3 +50,27 @@ def test_cyrillic_is_kept():
 def test_word_count_counts_any_script():
     assert lyrics_word_count("Мы уходим в море, and we sail") == 7
     assert lyrics_word_count("  ") == 0
+
+
+def test_credits_in_the_catalogue_languages_are_dropped_but_sung_lines_with_those_words_stay():
+    text = """Paroles et musique : Jean Dupont
+Letra y música: Ana Pérez
+Text und Musik: Hans Weber
+Слова и музыка: И. Иванов
+Words & Music - Someone
+Musique de Pierre Martin
+Lyrics: Bob
+Le texte de ma vie est écrit
+Music is my life tonight
+Слова не нужны, когда ты рядом"""
+    assert lyrics_clean(text).split("\n") == ["Le texte de ma vie est écrit", "Music is my life tonight", "Слова не нужны, когда ты рядом"]
+
+
+def test_a_chorus_sung_eight_times_weighs_as_much_as_twice():
+    verse = ["Salt on the window", "the kettle starts to sing", "my father's coat still hangs there", "beside the broken string"]
+    chorus = ["Row, row, the harbour is calling", "row, row, the tide is turning"]
+    song = verse + (chorus * 4) + verse[::-1] + (chorus * 4)
+    kept = lyrics_clean("\n".join(song)).split("\n")
+    assert kept.count(chorus[0]) == 2 and kept.count(chorus[1]) == 2
+    assert all(line in kept for line in verse)
+    assert lyrics_word_count("\n".join(kept)) < 0.6 * lyrics_word_count("\n".join(song))

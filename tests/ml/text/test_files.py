@@ -48,3 +48,45 @@ def test_read_from_disk(tmp_path):
     assert lyrics_file_read(path)[0] == RUSSIAN
     with pytest.raises(LyricsError, match="cannot read"):
         lyrics_file_read(tmp_path / "missing.txt")
+
+
+ENGLISH_LRC = "[ar:Road Band]\n[00:01.00]Take me down the long road\n[00:03.00]café au lait at the station"
+
+
+@pytest.mark.parametrize(
+    "data, text, encoding",
+    [
+        (RUSSIAN.encode("utf-16-be"), RUSSIAN, "utf-16-be"),
+        (ENGLISH_LRC.encode("utf-16-le"), ENGLISH_LRC, "utf-16-le"),
+        (ENGLISH_LRC.encode("utf-16"), ENGLISH_LRC, "utf-16"),
+        (codecs.BOM_UTF8 + ENGLISH_LRC.encode("utf-8"), ENGLISH_LRC, "utf-8-sig"),
+        (RUSSIAN.encode("utf-32"), RUSSIAN, "utf-32"),
+        (RUSSIAN.encode("koi8-r"), RUSSIAN, "koi8-r"),
+        (RUSSIAN.upper().encode("cp1251"), RUSSIAN.upper(), "cp1251"),
+        (RUSSIAN.upper().encode("koi8-r"), RUSSIAN.upper(), "koi8-r"),
+        ("Schön grüß dich, mañana".encode("cp1252"), "Schön grüß dich, mañana", "cp1252"),
+    ],
+)
+def test_more_encodings_people_use(data, text, encoding):
+    assert lyrics_decode(data) == (text, encoding)
+
+
+def test_a_cp1251_lrc_file_reads_and_cleans(tmp_path):
+    from ml.text.clean import lyrics_clean
+
+    path = tmp_path / "song.lrc"
+    path.write_bytes(("[ti:Море]\n[00:01.00]" + RUSSIAN.replace("\n", "\n[00:04.00]")).encode("cp1251"))
+    assert lyrics_clean(lyrics_file_read(path)[0]) == RUSSIAN
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x00\x01\x02\x03" * 40, "binary data"),
+        (codecs.BOM_UTF8 + b"caf\xe9 au lait", "invalid utf-8-sig"),
+        (b"x" * 1_000_001, "too large"),
+    ],
+)
+def test_what_is_not_lyrics_text_is_rejected_with_a_reason(data, message):
+    with pytest.raises(LyricsError, match=message):
+        lyrics_decode(data, source="song.txt")

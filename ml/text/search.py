@@ -1,0 +1,86 @@
+"""Search by theme: a text prompt ("songs about leaving home", "песни о море")
+against the lyrics vectors of the serving index.
+
+The prompt is encoded with the same lyrics encoder as the catalogue (its query
+side where it has one), standardised with the catalogue's lyrics
+standardiser, and looked up in the lyrics index. With a multilingual encoder a
+prompt in one language finds lyrics in another.
+
+Framing words ("songs about", "песни о", "chansons sur"...) are dropped first:
+they say nothing about the theme, and they pull a short prompt toward every
+lyric that mentions songs.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+import numpy as np
+
+from ml.errors import IndexMismatchError, MLError
+
+#: Longest prompt accepted, in characters; a theme is a phrase, not a document.
+MAX_PROMPT_CHARS = 500
+
+_FRAME = re.compile(
+    r"^\s*(?:(?:some|any|the|a|des|les|de|unas?|algunas?|einige)\s+)?"
+    r"(?:songs?|tracks?|music|lyrics|tunes|песни|песня|песен|музыка|треки|chansons?|morceaux|musique|canciones|canción|temas|música|lieder|lied|songs)"
+    r"\s+(?:(?:that\s+are\s+)?about|on|of|regarding|о|об|обо|про|sur|à\s+propos\s+d[eu']|sobre|de|acerca\s+de|über|von)\s+",
+    re.IGNORECASE,
+)
+
+
+class ThemeQueryError(MLError):
+    """A theme prompt is empty or too long."""
+
+
+def theme_prompt_core(prompt: str) -> str:
+    """``prompt`` without framing words: "songs about leaving home" -> "leaving home".
+
+    A prompt that is only framing ("songs about") is kept whole.
+    """
+    text = " ".join(prompt.split())
+    core = _FRAME.sub("", text, count=1).strip()
+    return core or text
+
+
+def prompt_encode(embedder: Any, prompt: str) -> np.ndarray:
+    """The lyrics-space vector of a theme prompt, float32 ``(dim,)``, before catalogue standardisation.
+
+    Framing words are dropped and the encoder's query side is used where it
+    has one. Raises :class:`ThemeQueryError` for an empty or overlong prompt.
+    """
+    text = " ".join((prompt or "").split())
+    if not text:
+        raise ThemeQueryError("type a theme to search for, e.g. “songs about leaving home”")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise ThemeQueryError(f"a theme is at most {MAX_PROMPT_CHARS} characters, not {len(text)}")
+    encode = getattr(embedder, "embed_queries", None) or embedder.embed
+    return np.asarray(encode([theme_prompt_core(text)])[0], dtype=np.float32)
+
+
+def lyrics_search(index: Any, embedder: Any, prompt: str, *, k: int, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Tracks whose lyrics best match ``prompt``, best first.
+
+    ``index`` is a :class:`ml.fusion.hybrid.HybridIndex` (its ``indexes``,
+    ``standardisers`` and ``model_versions``); ``embedder`` the configured
+    lyrics encoder. Returns ``(ids int64 (m,), scores float32 (m,))``, ``m <= k``,
+    without the ids in ``exclude``; empty when no lyrics are indexed.
+    Raises :class:`ThemeQueryError` for an empty or overlong prompt and
+    :class:`IndexMismatchError` when the index's lyrics come from another encoder.
+    """
+    query_raw = prompt_encode(embedder, prompt)
+    if k <= 0 or "lyrics" not in index.indexes:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    indexed_version = index.model_versions.get("lyrics")
+    if indexed_version != embedder.version:
+        raise IndexMismatchError(
+            f"the index's lyrics were embedded with {indexed_version!r} but the configured encoder is "
+            f"{embedder.version!r}; run `manage.py reindex` to re-embed them"
+        )
+    query = index.standardisers["lyrics"].apply(query_raw[None, :])
+    banned = {int(i) for i in exclude}
+    ids, scores = index.indexes["lyrics"].search(query, k + len(banned))
+    ids, scores = ids[0], scores[0]
+    keep = np.fromiter((int(i) not in banned for i in ids), dtype=bool, count=ids.size)
+    return ids[keep][:k].astype(np.int64), scores[keep][:k].astype(np.float32)
