@@ -65,7 +65,8 @@ def test_text_prompt_seed_matches_lyrics(indexed):
     # A prompt lives in lyrics space: the instrumental cannot be compared with it.
     assert indexed["drone"].id not in _ids(built)
     why = built.items[0].explanation
-    assert why["prompt"]["similarity"] > 0.2 and "matches" in why["why"]
+    others = [item.explanation["prompt"]["similarity"] for item in built.items[1:]]
+    assert why["prompt"]["similarity"] > max(others) and why["prompt"]["similarity"] > 0 and "matches" in why["why"]
 
 
 def test_uploaded_audio_seed_is_analysed_not_catalogued(indexed):
