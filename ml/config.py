@@ -18,6 +18,10 @@ class AudioConfig:
     model: str = "mfcc-stats"
     sample_rate: int = 22050
     max_seconds: float = 60.0
+    #: CNN models (``"musicnn-mtt"``, trained ones) analyse this many segments
+    #: spread across a track, decoding only those; 0 analyses the whole track.
+    segments: int = 4
+    segment_seconds: float = 3.0
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from ml.config import AudioConfig, LyricsConfig
 from ml.embedder import Embedder
 from ml.errors import EmbedderError
 
-AUDIO_MODELS: tuple[str, ...] = ("mfcc-stats",)
+AUDIO_MODELS: tuple[str, ...] = ("mfcc-stats", "musicnn-mtt")
 
 
 def audio_embedder_build(config: AudioConfig) -> Embedder:
@@ -14,6 +14,11 @@ def audio_embedder_build(config: AudioConfig) -> Embedder:
         from ml.audio.baseline import MfccStatsEmbedder
 
         return MfccStatsEmbedder(sample_rate=config.sample_rate, max_seconds=config.max_seconds)
+    if config.model == "musicnn-mtt":
+        from ml.audio.cnn_embedder import musicnn_embedder_build
+        from ml.audio.segments import SegmentPlan
+
+        return musicnn_embedder_build(plan=SegmentPlan(count=config.segments, seconds=config.segment_seconds))
     raise EmbedderError(f"unknown audio model {config.model!r}; choose one of {', '.join(AUDIO_MODELS)}")
 
 

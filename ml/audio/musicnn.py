@@ -233,3 +233,4 @@ def musicnn_load(checkpoint_prefix: str | Path | None = None) -> Musicnn:
     model = Musicnn()
     model.load_state_dict(musicnn_state_from_checkpoint(checkpoint_read(prefix), model))
     return model.eval()
+
