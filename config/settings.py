@@ -52,6 +52,8 @@ CROSSFADE = EngineConfig(
     audio=AudioConfig(
         model=os.environ.get("CROSSFADE_AUDIO_MODEL", "mfcc-stats"),
         max_seconds=_env_float("CROSSFADE_AUDIO_MAX_SECONDS", 60.0),
+        segments=int(_env_float("CROSSFADE_AUDIO_SEGMENTS", 4)),
+        models_dir=CROSSFADE_DATA_DIR / "models" / "audio",
     ),
     lyrics=LyricsConfig(model=os.environ.get("CROSSFADE_LYRICS_MODEL", "minilm-l6")),
     default_balance=_env_float("CROSSFADE_DEFAULT_BALANCE", 0.5),

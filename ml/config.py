@@ -22,6 +22,9 @@ class AudioConfig:
     #: spread across a track, decoding only those; 0 analyses the whole track.
     segments: int = 4
     segment_seconds: float = 3.0
+    #: Where ``manage.py train_audio`` saves models; ``model="trained"`` uses
+    #: the newest one there, ``"trained:<version>"`` a named one.
+    models_dir: Path | None = None
 
 
 @dataclass(frozen=True)
