@@ -80,8 +80,19 @@ class _FrequencyMaxConv(nn.Module):
         self.time_padding = time_padding
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.pad(x, (0, 0, *self.time_padding))
-        return self.norm(F.relu(self.conv(x))).amax(dim=3)
+        maps = self.conv(F.pad(x, (0, 0, *self.time_padding)))
+        if self.training:
+            return self.norm(F.relu(maps)).amax(dim=3)
+        # ReLU and an eval-mode batch norm are monotonic per channel, so the
+        # extreme over frequency can be taken first (the max where the norm's
+        # scale is positive, the min where it is negative) and the two cheap
+        # ops applied to (B, C, T) instead of the whole (B, C, T, F) map.
+        scale = self.norm.weight / torch.sqrt(self.norm.running_var + self.norm.eps)
+        if bool((scale >= 0).all()):
+            extreme = maps.amax(dim=3)
+        else:
+            extreme = torch.where((scale >= 0)[None, :, None], maps.amax(dim=3), maps.amin(dim=3))
+        return self.norm(F.relu(extreme).unsqueeze(3)).squeeze(3)
 
 
 class _TimeConv(nn.Module):
