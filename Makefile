@@ -7,9 +7,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
 .PHONY: install demo serve test clean-demo
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --requirement requirements.txt
+	$(PY) -m pip install --quiet --no-deps --requirement requirements-nodeps.txt
 	touch $@
 
 install: $(VENV)/.installed

@@ -52,8 +52,10 @@ CROSSFADE_UPLOAD_MAX_BYTES = int(_env_float("CROSSFADE_UPLOAD_MAX_MB", 30) * 102
 CROSSFADE = EngineConfig(
     index_dir=CROSSFADE_DATA_DIR / "index",
     audio=AudioConfig(
-        model=os.environ.get("CROSSFADE_AUDIO_MODEL", "mfcc-stats"),
+        model=os.environ.get("CROSSFADE_AUDIO_MODEL", "musicnn-mtt"),
         max_seconds=_env_float("CROSSFADE_AUDIO_MAX_SECONDS", 60.0),
+        segments=int(_env_float("CROSSFADE_AUDIO_SEGMENTS", 4)),
+        models_dir=CROSSFADE_DATA_DIR / "models" / "audio",
     ),
     lyrics=LyricsConfig(model=os.environ.get("CROSSFADE_LYRICS_MODEL", LyricsConfig().model)),
     default_balance=_env_float("CROSSFADE_DEFAULT_BALANCE", 0.5),

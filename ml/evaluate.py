@@ -231,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-lyrics", action="store_true", help="skip lyrics models")
     parser.add_argument("--balance", type=float, default=0.5, help="audio share of the configured hybrid weight")
     parser.add_argument("--max-seconds", type=float, default=AudioConfig().max_seconds)
+    parser.add_argument("--segments", type=int, default=AudioConfig().segments, help="segments a CNN audio model samples per track; 0 = the whole track")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -239,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = manifest_read(args.manifest)
         has_audio = any(r.audio_path for r in rows) and not args.no_audio
         has_lyrics = any(r.lyrics for r in rows) and not args.no_lyrics
-        audio = [audio_embedder_build(AudioConfig(model=m, max_seconds=args.max_seconds)) for m in (args.audio_model or [AudioConfig().model])] if has_audio else []
+        audio = [audio_embedder_build(AudioConfig(model=m, max_seconds=args.max_seconds, segments=args.segments)) for m in (args.audio_model or [AudioConfig().model])] if has_audio else []
         lyrics = [lyrics_embedder_build(LyricsConfig(model=m)) for m in (args.lyrics_model or [LyricsConfig().model])] if has_lyrics else []
         baseline = MfccStatsEmbedder(max_seconds=args.max_seconds) if has_audio else None
         report = evaluate(rows, audio_embedders=audio, lyrics_embedders=lyrics, baseline_embedder=baseline, balance=args.balance, seed=args.seed)

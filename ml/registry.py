@@ -1,11 +1,13 @@
 """Builds the configured embedders: one setting per modality picks the model."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ml.config import AudioConfig, LyricsConfig
 from ml.embedder import Embedder
 from ml.errors import EmbedderError
 
-AUDIO_MODELS: tuple[str, ...] = ("mfcc-stats",)
+AUDIO_MODELS: tuple[str, ...] = ("mfcc-stats", "musicnn-mtt", "trained", "trained:<version>")
 
 
 def audio_embedder_build(config: AudioConfig) -> Embedder:
@@ -14,6 +16,16 @@ def audio_embedder_build(config: AudioConfig) -> Embedder:
         from ml.audio.baseline import MfccStatsEmbedder
 
         return MfccStatsEmbedder(sample_rate=config.sample_rate, max_seconds=config.max_seconds)
+    if config.model == "musicnn-mtt":
+        from ml.audio.cnn_embedder import musicnn_embedder_build
+        from ml.audio.segments import SegmentPlan
+
+        return musicnn_embedder_build(plan=SegmentPlan(count=config.segments, seconds=config.segment_seconds))
+    if config.model == "trained" or config.model.startswith("trained:"):
+        from ml.audio.segments import SegmentPlan
+        from ml.audio.train import trained_embedder_build
+
+        return trained_embedder_build(trained_model_dir(config), plan=SegmentPlan(count=config.segments, seconds=config.segment_seconds))
     raise EmbedderError(f"unknown audio model {config.model!r}; choose one of {', '.join(AUDIO_MODELS)}")
 
 
@@ -35,3 +47,19 @@ def lyrics_embedder_build(config: LyricsConfig) -> Embedder:
     from ml.text.encoder import SentenceEncoder
 
     return SentenceEncoder(config.model, batch_size=config.batch_size)
+
+
+def trained_model_dir(config: AudioConfig) -> Path:
+    """Folder of the trained audio model ``config.model`` names (``trained``: the newest)."""
+    if config.models_dir is None:
+        raise EmbedderError("no models folder is configured for trained audio models")
+    _, _, version = config.model.partition(":")
+    if version:
+        folder = Path(config.models_dir) / version
+        if not (folder / "config.json").is_file():
+            raise EmbedderError(f"no trained audio model {version!r} in {config.models_dir}; run manage.py train_audio")
+        return folder
+    candidates = sorted((p for p in Path(config.models_dir).glob("*/config.json")), key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        raise EmbedderError(f"no trained audio model in {config.models_dir}; run manage.py train_audio first")
+    return candidates[-1].parent

@@ -47,6 +47,14 @@ class TrackQuerySet(models.QuerySet):
     def by_artist(self, name: str) -> "TrackQuerySet":
         return self.filter(artist__name__iexact=name)
 
+    def with_audio_tag(self, tag: str, *, threshold: float = 0.2) -> "TrackQuerySet":
+        """Tracks the audio tagger gave ``tag`` a probability of at least ``threshold``."""
+        return self.filter(**{f"audio_tags__{tag}__gte": threshold})
+
+    def by_vocals(self, vocals: bool) -> "TrackQuerySet":
+        """Tagged tracks that sound sung (``True``) or instrumental (``False``)."""
+        return self.filter(audio_vocals__gte=0.5) if vocals else self.filter(audio_vocals__lt=0.5)
+
     def with_genre(self, genre: str) -> "TrackQuerySet":
         return self.filter(genre__icontains=genre)
 
@@ -91,6 +99,9 @@ class Track(models.Model):
     isrc = models.CharField(max_length=16, blank=True)
     spotify = models.JSONField(default=dict, blank=True, help_text="Spotify metadata (audio features, popularity...). Metadata only, never training data.")
 
+    audio_tags = models.JSONField(default=dict, blank=True, help_text="Tag probabilities from the audio tagger (MagnaTagATune tags for musicnn-mtt), filled by reindex.")
+    audio_vocals = models.FloatField(null=True, blank=True, help_text="How sure the audio tagger is that the track has vocals (0–1); empty until tagged.")
+
     excluded = models.BooleanField(default=False, help_text="Never put this track in a playlist.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -102,6 +113,12 @@ class Track(models.Model):
 
     def __str__(self) -> str:
         return f"{self.artist} – {self.title}" if self.artist else self.title
+
+    @property
+    def audio_top_tags(self) -> list[str]:
+        """Up to five audio tags the tagger is fairly sure of, most likely first (the best one at least)."""
+        ranked = sorted(self.audio_tags.items(), key=lambda item: -item[1])
+        return [tag for rank, (tag, p) in enumerate(ranked[:5]) if p >= 0.2 or rank == 0]
 
     @property
     def genres(self) -> list[str]:

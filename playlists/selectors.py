@@ -10,9 +10,10 @@ from playlists.errors import IndexNotReadyError
 from playlists.models import ApiToken, Embedding, Playlist, PlaylistItem, Rating, Track
 
 
-def track_list(*, query: str = "", genre: str = "", language: str = "", lyrics: str = "") -> QuerySet[Track]:
+def track_list(*, query: str = "", genre: str = "", language: str = "", lyrics: str = "", tag: str = "", vocals: str = "") -> QuerySet[Track]:
     """The catalogue, filtered: ``query`` matches title, artist, album or lyrics words;
-    ``lyrics`` is ``"with"`` or ``"without"``."""
+    ``lyrics`` is ``"with"`` or ``"without"``; ``tag`` an audio tag the tagger
+    is fairly sure of; ``vocals`` is ``"with"`` or ``"without"`` (as heard by the tagger)."""
     tracks = Track.objects.select_related("artist", "album")
     if query.strip():
         tracks = tracks.search(query)
@@ -24,6 +25,10 @@ def track_list(*, query: str = "", genre: str = "", language: str = "", lyrics: 
         tracks = tracks.with_lyrics()
     elif lyrics == "without":
         tracks = tracks.instrumental()
+    if tag:
+        tracks = tracks.with_audio_tag(tag)
+    if vocals in ("with", "without"):
+        tracks = tracks.by_vocals(vocals == "with")
     return tracks
 
 
@@ -33,7 +38,10 @@ def track_facets() -> dict[str, list[str]]:
     for value in Track.objects.exclude(genre="").values_list("genre", flat=True).distinct():
         genres.update(g.strip() for g in value.split(";") if g.strip())
     languages = sorted(set(Track.objects.exclude(language="").values_list("language", flat=True)))
-    return {"genres": sorted(genres, key=str.casefold), "languages": languages}
+    tags: set[str] = set()
+    for top in Track.objects.exclude(audio_tags={}).only("audio_tags").iterator():
+        tags.update(top.audio_top_tags)
+    return {"genres": sorted(genres, key=str.casefold), "languages": languages, "audio_tags": sorted(tags)}
 
 
 def track_get(track_id: int) -> Track:

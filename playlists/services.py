@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ml.config import MODALITIES
+from ml.audio.tags import vocals_score
 from ml.embedder import Embedder
 from ml.errors import MLError
 from ml.fusion.hybrid import FORMAT_VERSION as HYBRID_FORMAT_VERSION
@@ -265,9 +266,15 @@ def _modality_embed(
             work.append((track, item, digest))
     total = len(work)
     batch = 1 if modality == "audio" else 16
+    tagger = getattr(embedder, "embed_with_tags", None) if modality == "audio" else None
     for start in range(0, total, batch):
         chunk = work[start : start + batch]
-        for (track, _, digest), outcome in zip(chunk, _embed_batch(embedder, [item for _, item, _ in chunk])):
+        items = [item for _, item, _ in chunk]
+        outcomes = _embed_batch_tagged(tagger, items) if tagger else _embed_batch(embedder, items)
+        for (track, _, digest), outcome in zip(chunk, outcomes):
+            if isinstance(outcome, tuple):
+                outcome, tags = outcome
+                Track.objects.filter(id=track.id).update(audio_tags=tags, audio_vocals=vocals_score(tags))
             if isinstance(outcome, str):
                 summary.failed[modality] = summary.failed.get(modality, 0) + 1
                 summary.errors.append((track.id, modality, outcome))
@@ -290,6 +297,17 @@ def _embed_batch(embedder: Embedder, items: list[str]) -> list[np.ndarray | str]
         if len(items) == 1:
             return [str(error) or type(error).__name__]
     return [_embed_batch(embedder, [item])[0] for item in items]
+
+
+def _embed_batch_tagged(tagger: Callable, items: list[str]) -> list[tuple[np.ndarray, dict[str, float]] | str]:
+    """Like :func:`_embed_batch` for embedders that also tag: (vector, tags) or the failure reason."""
+    try:
+        vectors, tags = tagger(items)
+        return list(zip(vectors, tags))
+    except (MLError, RuntimeError, ValueError, OSError) as error:
+        if len(items) == 1:
+            return [str(error) or type(error).__name__]
+    return [_embed_batch_tagged(tagger, [item])[0] for item in items]
 
 
 def _vectors_collect(versions: dict[str, str]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:

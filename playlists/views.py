@@ -36,8 +36,10 @@ def _balance_param(request: HttpRequest) -> float:
 
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
-    filters = {key: request.GET.get(key, "").strip() for key in ("q", "genre", "language", "lyrics")}
-    tracks = selectors.track_list(query=filters["q"], genre=filters["genre"], language=filters["language"], lyrics=filters["lyrics"])
+    filters = {key: request.GET.get(key, "").strip() for key in ("q", "genre", "language", "lyrics", "tag", "vocals")}
+    tracks = selectors.track_list(
+        query=filters["q"], genre=filters["genre"], language=filters["language"], lyrics=filters["lyrics"], tag=filters["tag"], vocals=filters["vocals"]
+    )
     page = Paginator(tracks, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -70,6 +70,11 @@ def edge_cases_write(folder: Path) -> dict[str, Path]:
     files["truncated.mp3"] = folder / "truncated.mp3"
     (folder / "not_audio.mp3").write_bytes(b"%PDF-1.4\n" + np.random.default_rng(1).bytes(4000))
     files["not_audio.mp3"] = folder / "not_audio.mp3"
+    # Real audio under the wrong name: FLAC bytes called .mp3, Ogg Vorbis called .wav.
+    (folder / "flac_named.mp3").write_bytes(files["tone.flac"].read_bytes())
+    files["flac_named.mp3"] = folder / "flac_named.mp3"
+    (folder / "ogg_named.wav").write_bytes(files["tone.ogg"].read_bytes())
+    files["ogg_named.wav"] = folder / "ogg_named.wav"
     (folder / "empty.flac").write_bytes(b"")
     files["empty.flac"] = folder / "empty.flac"
     # A WAV header promising audio followed by nothing a decoder can use.

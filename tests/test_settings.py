@@ -28,7 +28,7 @@ def test_local_defaults(tmp_path):
     values = json.loads(result.stdout)
     assert values["debug"] is True and values["engine"].endswith("sqlite3")
     assert values["name"] == str(tmp_path / "crossfade.sqlite3") and values["index"] == str(tmp_path / "index")
-    assert values["audio"] == "mfcc-stats" and values["balance"] == 0.5
+    assert values["audio"] == "musicnn-mtt" and values["balance"] == 0.5
 
 
 def test_secret_key_is_required_without_debug(tmp_path):

@@ -22,6 +22,13 @@ class FrontEndConfig:
     n_mels: int = 96
     fmin: float = 0.0
     fmax: float | None = None
+    #: How mel power becomes the model input: ``"db"`` (10·log10, the
+    #: baseline's) or ``"log10-c10000"``, log10(1 + 10000·mel), the
+    #: compression musicnn was trained with.
+    compression: str = "db"
+    #: Round mel power to float16 before compressing, as musicnn's training
+    #: data was stored; keeps a pretrained model's inputs bit-faithful.
+    float16_mel: bool = False
 
 
 def power_spectrogram(samples: np.ndarray, config: FrontEndConfig) -> np.ndarray:
@@ -44,11 +51,26 @@ def mel_from_power(power: np.ndarray, config: FrontEndConfig) -> np.ndarray:
 
 
 def log_mel(samples: np.ndarray, config: FrontEndConfig) -> np.ndarray:
-    """Log-mel spectrogram in decibels, shape ``(n_mels, n_frames)``, float32."""
-    import librosa
+    """Compressed mel spectrogram, shape ``(n_mels, n_frames)``, float32.
 
+    Decibels for ``compression="db"``; log10(1 + 10000·mel) for
+    ``"log10-c10000"``.
+    """
     mel = mel_from_power(power_spectrogram(samples, config), config)
-    return librosa.power_to_db(mel, ref=1.0, top_db=None).astype(np.float32)
+    return mel_compress(mel, config)
+
+
+def mel_compress(mel: np.ndarray, config: FrontEndConfig) -> np.ndarray:
+    """Apply the config's compression to mel power of any shape; float32 of the same shape."""
+    if config.float16_mel:
+        mel = mel.astype(np.float16)
+    if config.compression == "db":
+        import librosa
+
+        return librosa.power_to_db(mel.astype(np.float32), ref=1.0, top_db=None).astype(np.float32)
+    if config.compression == "log10-c10000":
+        return np.log10(10000.0 * mel.astype(np.float32) + 1.0).astype(np.float32)
+    raise ValueError(f"unknown mel compression {config.compression!r}; use 'db' or 'log10-c10000'")
 
 
 @lru_cache(maxsize=8)

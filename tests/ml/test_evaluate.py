@@ -77,7 +77,7 @@ def small_manifest(tmp_path_factory):
 
 def test_report_has_every_method_in_the_fixed_format(small_manifest, tmp_path):
     out = tmp_path / "report.json"
-    assert main([str(small_manifest), "--out", str(out), "--max-seconds", "5"]) == 0
+    assert main([str(small_manifest), "--out", str(out), "--max-seconds", "5", "--audio-model", "mfcc-stats"]) == 0
     report = json.loads(out.read_text())
     names = set(report["methods"])
     default_lyrics = f"lyrics:{LyricsConfig().model}"

@@ -66,3 +66,17 @@ def test_a_missing_file_raises(tmp_path):
 def test_duration_from_the_header(edge_audio):
     assert audio_duration(edge_audio["tone.flac"]) == pytest.approx(3.0, abs=0.01)
     assert audio_duration(edge_audio["tone.m4a"]) == pytest.approx(3.0, abs=0.1)
+
+
+@pytest.mark.parametrize("name", ["flac_named.mp3", "ogg_named.wav"])
+def test_the_content_decides_not_the_extension(edge_audio, name):
+    samples = audio_load(edge_audio[name], sample_rate=22050)
+    assert abs(samples.size - 66150) < 22050 * 0.05 and 0.2 < np.abs(samples).max() <= 1.0
+
+
+def test_48k_is_resampled_to_the_requested_rate_without_drift(edge_audio):
+    samples = audio_load(edge_audio["mono_48k.ogg"], sample_rate=22050)
+    assert samples.shape == (44100,)
+    # The 440 Hz tone stays at 440 Hz after resampling.
+    spectrum = np.abs(np.fft.rfft(samples))
+    assert abs(np.argmax(spectrum) * 22050 / samples.size - 440.0) < 2.0
