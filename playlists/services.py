@@ -245,25 +245,25 @@ def _modality_embed(
 ) -> None:
     existing = {e.track_id: e for e in Embedding.objects.filter(modality=modality).only("track_id", "status", "model_version", "content_hash")}
     work: list[tuple[Track, str, str]] = []  # (track, model input, input hash)
+    newly_empty: list[int] = []
     for track in Track.objects.exclude(audio_path=None).only("id", "audio_path", "content_hash", "lyrics") if modality == "audio" else Track.objects.only("id", "lyrics"):
         if modality == "audio":
             item, digest = track.audio_path, track.content_hash
         else:
-            text = _lyrics_input(track, min_words)
+            text = _lyrics_input(track, min_words) if track.lyrics else None
             if text is None:
                 row = existing.get(track.id)
                 if full or row is None or row.status != Embedding.Status.EMPTY or row.model_version != embedder.version:
-                    Embedding.objects.update_or_create(
-                        track=track, modality=modality,
-                        defaults={"status": Embedding.Status.EMPTY, "model_version": embedder.version, "content_hash": "", "dim": 0, "vector": None, "error": ""},
-                    )
-                    summary.empty[modality] = summary.empty.get(modality, 0) + 1
+                    newly_empty.append(track.id)
                 continue
             item, digest = text, _input_hash(text)
         row = existing.get(track.id)
         stale = full or row is None or row.model_version != embedder.version or row.content_hash != digest
         if stale:
             work.append((track, item, digest))
+    _embeddings_mark_empty(modality, newly_empty, model_version=embedder.version)
+    if newly_empty:
+        summary.empty[modality] = summary.empty.get(modality, 0) + len(newly_empty)
     total = len(work)
     batch = 1 if modality == "audio" else 16
     tagger = getattr(embedder, "embed_with_tags", None) if modality == "audio" else None
@@ -287,6 +287,20 @@ def _modality_embed(
             )
         if progress:
             progress(modality, min(start + batch, total), total)
+
+
+def _embeddings_mark_empty(modality: str, track_ids: list[int], *, model_version: str) -> None:
+    """Record "nothing to embed" for many tracks at once (a catalogue of metadata-only tracks has tens of thousands)."""
+    for start in range(0, len(track_ids), 1000):
+        chunk = track_ids[start : start + 1000]
+        with transaction.atomic():
+            Embedding.objects.filter(modality=modality, track_id__in=chunk).delete()
+            Embedding.objects.bulk_create(
+                [
+                    Embedding(track_id=track_id, modality=modality, status=Embedding.Status.EMPTY, model_version=model_version, content_hash="", dim=0, vector=None, error="")
+                    for track_id in chunk
+                ]
+            )
 
 
 def _embed_batch(embedder: Embedder, items: list[str]) -> list[np.ndarray | str]:
