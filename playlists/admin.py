@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from playlists.models import Album, Artist, Embedding, IngestFailure, Playlist, PlaylistItem, Track
+from playlists.models import Album, Artist, Embedding, FusionModel, IngestFailure, Playlist, PlaylistItem, Track
 
 
 class EmbeddingInline(admin.TabularInline):
@@ -120,3 +120,15 @@ class PlaylistAdmin(admin.ModelAdmin):
     search_fields = ("name", "owner__username")
     inlines = [PlaylistItemInline]
     filter_horizontal = ("seeds",)
+
+
+@admin.register(FusionModel)
+class FusionModelAdmin(admin.ModelAdmin):
+    """Learned fusion runs: both held-out numbers and the decision, read-only (``manage.py train_fusion`` writes them)."""
+
+    list_display = ("version", "is_default", "metric", "baseline_score", "learned_score", "test_artists", "created_at")
+    list_filter = ("is_default",)
+    readonly_fields = [f.name for f in FusionModel._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

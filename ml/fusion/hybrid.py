@@ -170,13 +170,22 @@ def whitener_fit(vectors: np.ndarray, *, kind: str = DEFAULT_WHITENING, seed: in
     return Normaliser.fit(vectors)
 
 
-def _whitener_read(path: Path) -> Standardiser | Whitener | Normaliser:
+def _whitener_read(path: Path) -> Any:
     with np.load(path, allow_pickle=False) as arrays:
-        if "matrix" in arrays:
-            return Whitener(arrays["mean"].astype(np.float32), arrays["matrix"].astype(np.float32))
-        if "scale" in arrays:
-            return Standardiser(arrays["mean"].astype(np.float32), arrays["scale"].astype(np.float32))
-        return Normaliser(int(arrays["dim"]))
+        if "projection" in arrays:
+            from ml.fusion.learned import ProjectedWhitener
+
+            base_arrays = {key: arrays[key] for key in arrays.files if key not in ("projection", "fusion_version")}
+            return ProjectedWhitener(_whitener_from(base_arrays), arrays["projection"].astype(np.float32), str(arrays["fusion_version"]))
+        return _whitener_from({key: arrays[key] for key in arrays.files})
+
+
+def _whitener_from(arrays: Mapping[str, np.ndarray]) -> Standardiser | Whitener | Normaliser:
+    if "matrix" in arrays:
+        return Whitener(arrays["mean"].astype(np.float32), arrays["matrix"].astype(np.float32))
+    if "scale" in arrays:
+        return Standardiser(arrays["mean"].astype(np.float32), arrays["scale"].astype(np.float32))
+    return Normaliser(int(arrays["dim"]))
 
 
 def pair_scores(
@@ -252,11 +261,15 @@ class HybridIndex:
         whitening: str = DEFAULT_WHITENING,
         overrides: Mapping[str, Any] | None = None,
         chunk: int = 100_000,
+        fusion: Any = None,
     ) -> "HybridIndex":
         """Fit whiteners and index ``vectors[m] = (ids int64 (n,), raw vectors (n, dim))``.
 
         ``backend`` (``auto``, ``flat``, ``ivf``, ``hnsw``) applies to every
         modality and to the fused index; ``auto`` picks by catalogue size.
+        ``fusion`` (a :class:`ml.fusion.learned.FusionModel`) adds its learned
+        projection after each modality's whitening: the index then lives in
+        the learned space (``standardisers[m]`` maps raw vectors into it).
         """
         indexes: dict[str, VectorIndex] = {}
         standardisers: dict[str, Any] = {}
@@ -268,9 +281,19 @@ class HybridIndex:
             if raw.ndim != 2 or raw.shape[0] == 0:
                 continue
             whitener = whitener_fit(raw, kind=whitening)
-            index = VectorIndex.for_catalogue(raw.shape[1], raw.shape[0], backend=backend, overrides=overrides)
+            if fusion is not None and modality in fusion.projections:
+                from ml.fusion.learned import ProjectedWhitener
+
+                if fusion.projections[modality].shape[0] != raw.shape[1]:
+                    raise IndexMismatchError(
+                        f"fusion model {fusion.version} projects {modality} vectors of dimension "
+                        f"{fusion.projections[modality].shape[0]}, the catalogue has {raw.shape[1]}; retrain it (manage.py train_fusion)"
+                    )
+                whitener = ProjectedWhitener(whitener, fusion.projections[modality], fusion.version)
+            dim = int(whitener.apply(raw[:1]).shape[1])
+            index = VectorIndex.for_catalogue(dim, raw.shape[0], backend=backend, overrides=overrides)
             ids = np.asarray(ids, dtype=np.int64)
-            whitened = np.empty(raw.shape, np.float32)
+            whitened = np.empty((raw.shape[0], dim), np.float32)
             for start in range(0, raw.shape[0], chunk):
                 whitened[start : start + chunk] = whitener.apply(raw[start : start + chunk])
             index.add(ids, whitened)
@@ -296,6 +319,11 @@ class HybridIndex:
             part = universe[start : start + chunk]
             fused.add(part, self.fused_vectors(part))
         self.fused = fused
+
+    @property
+    def fusion_version(self) -> str:
+        """Version of the learned fusion model the index was built with; "" for the weighted baseline."""
+        return next((str(getattr(w, "fusion_version", "")) for w in self.standardisers.values() if getattr(w, "fusion_version", "")), "")
 
     @property
     def fused_dim(self) -> int:
@@ -445,8 +473,10 @@ class HybridIndex:
         seed_vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for modality, index in self.indexes.items():
             if modality in rows:
-                if rows[modality].shape[1] != index.dim:
-                    raise IndexMismatchError(f"{modality} query has dimension {rows[modality].shape[1]}, the index {index.dim}")
+                # Raw vectors have the embedder's dimension; with learned fusion the index's is smaller.
+                expected = index.dim if whitened else int(getattr(self.standardisers[modality], "input_dim", index.dim))
+                if rows[modality].shape[1] != expected:
+                    raise IndexMismatchError(f"{modality} query has dimension {rows[modality].shape[1]}, the index expects {expected}")
                 vectors = rows[modality] if whitened else self.standardisers[modality].apply(rows[modality])
                 seed_vectors[modality] = (vectors, np.ones(queries, dtype=bool))
             else:
@@ -535,6 +565,8 @@ class HybridIndex:
                 "backend": index.backend,
                 "whitening": whitener.kind,
             }
+        if self.fusion_version:
+            description["fusion"] = self.fusion_version
         if self.fused is not None:
             (folder / "fused").mkdir(exist_ok=True)
             self.fused.save(folder / "fused" / "ann.faiss")
