@@ -118,3 +118,23 @@ def fusion_signals(ids) -> FusionSignals:
         members = sorted(position[s.id] for s in playlist.seeds.all() if s.id in position)
         pairs.extend(combinations(members, 2))
     return FusionSignals(genres, artists, albums, pairs)
+
+
+def manifest_rows() -> tuple[list[dict[str, str]], int]:
+    """The catalogue as evaluation-manifest rows (label = primary genre tag, group = artist), and how many untagged tracks were left out."""
+    rows: list[dict[str, str]] = []
+    untagged = 0
+    for track in Track.objects.select_related("artist").order_by("id"):
+        if not track.genres:
+            untagged += 1
+            continue
+        rows.append(
+            {
+                "track_id": str(track.id),
+                "label": track.genres[0],
+                "group": track.artist.name if track.artist else f"#track-{track.id}",
+                "audio_path": track.audio_path or "",
+                "lyrics": track.lyrics,
+            }
+        )
+    return rows, untagged

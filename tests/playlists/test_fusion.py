@@ -113,3 +113,23 @@ def test_reindex_serves_the_default_fusion_model_and_drops_it_when_switched_off(
     FusionModel.objects.update(is_default=False)
     back = index_rebuild()
     assert back.published and engine.index_current().fusion_version == ""
+
+
+def test_export_manifest_writes_genre_labels_and_artist_groups(indexed, tmp_path):
+    from ml.evaluate import manifest_read
+
+    out = io.StringIO()
+    call_command("export_manifest", str(tmp_path / "m.csv"), stdout=out)
+    rows = manifest_read(tmp_path / "m.csv")
+    tagged = Track.objects.exclude(genre="")
+    assert len(rows) == tagged.count() > 0
+    by_id = {r.track_id: r for r in rows}
+    for track in tagged:
+        row = by_id[str(track.id)]
+        assert row.label == track.genres[0] and row.group == track.artist.name
+        assert row.audio_path == Path(track.audio_path)
+        assert (row.lyrics or "") == track.lyrics
+    untagged = Track.objects.filter(genre="").count()
+    assert (f"{untagged} tracks without a genre tag" in out.getvalue()) == (untagged > 0)
+    call_command("export_manifest", str(tmp_path / "dry.csv"), "--dry-run", stdout=io.StringIO())
+    assert not (tmp_path / "dry.csv").exists()
