@@ -265,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--balance", type=float, default=0.5, help="audio share of the configured hybrid weight")
     parser.add_argument("--max-seconds", type=float, default=AudioConfig().max_seconds)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ks", type=int, nargs="+", default=list(DEFAULT_KS), help="the k of p@k (a 10-track manifest needs k <= 8)")
     parser.add_argument("--fusion-model", type=Path, default=None, help="a learned fusion folder (data/models/fusion/<version>) to score too")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -281,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ml.fusion.learned import FusionModel
 
             fusion = FusionModel.load(args.fusion_model)
-        report = evaluate(rows, audio_embedders=audio, lyrics_embedders=lyrics, baseline_embedder=baseline, balance=args.balance, seed=args.seed, fusion=fusion)
+        report = evaluate(rows, audio_embedders=audio, lyrics_embedders=lyrics, baseline_embedder=baseline, balance=args.balance, seed=args.seed, fusion=fusion, ks=tuple(args.ks))
     except MLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

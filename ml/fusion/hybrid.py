@@ -42,19 +42,21 @@ import numpy as np
 from ml.config import MODALITIES
 from ml.embedder import l2_normalise
 from ml.errors import IndexMismatchError, MLError
-from ml.fusion.index import FLAT_MAX, AnnIndex, BackendParams, VectorIndex, backend_params
+from ml.fusion.index import FLAT_MAX, FLOAT16_MIN, AnnIndex, BackendParams, IdSubset, VectorIndex, backend_params
 
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
-#: Candidates fetched per seed from each modality's index before the exact re-rank.
-MIN_CANDIDATES = 200
-#: Candidates per wanted result from the fused index (at least MIN_CANDIDATES).
-#: bench.index, N=100,000 (shared, loaded machine): 8 fused + 4 per modality
-#: (min 200) gave recall@50 0.9996; 6 + 2 (min 100) fell to 0.82.
-FUSED_CANDIDATES_PER_RESULT = 8
-#: Candidates per wanted result from each single-modality index.
-MODALITY_CANDIDATES_PER_RESULT = 4
+#: Candidates per seed from each source, at least this many.
+MIN_CANDIDATES = 50
+#: Candidates per wanted result from the fused index, restricted to tracks
+#: with both modalities (and from a modality's index for a one-modality seed).
+#: Within one group the candidate order is the exact order up to quantisation,
+#: so a small factor suffices; bench.index N=100,000 and 1,000,000 in docs/index.md.
+FUSED_CANDIDATES_PER_RESULT = 2
+#: Candidates per wanted result from each modality's index, restricted to the
+#: tracks that have only that modality (instrumentals, lyric-only entries).
+MODALITY_CANDIDATES_PER_RESULT = 1
 WHITENINGS: tuple[str, ...] = ("standardise", "whiten", "none")
 #: Per-dimension standardisation stays the default until the comparison with
 #: full ZCA whitening (``whiten``) on the labelled sets is run; both are
@@ -62,6 +64,22 @@ WHITENINGS: tuple[str, ...] = ("standardise", "whiten", "none")
 DEFAULT_WHITENING = "standardise"
 #: Whiteners are fitted on at most this many rows (a seeded sample).
 FIT_SAMPLE = 200_000
+
+
+def modality_params(count: int, dim: int, *, backend: str = "auto", overrides: Mapping[str, Any] | None = None) -> BackendParams:
+    """Backend of one modality's :class:`VectorIndex` inside a hybrid index.
+
+    As :func:`backend_params`, except that above :data:`FLOAT16_MIN` tracks
+    (where memory binds) a modality keeps only its float16 refine vectors
+    (``flat``): the hybrid search takes every candidate from the fused index,
+    so a per-modality ANN would only cost RAM and build time. Its own
+    ``search`` then scans exactly (slow at a million tracks; the site uses
+    :meth:`HybridIndex.similar` / :meth:`HybridIndex.query`).
+    """
+    params = backend_params(count, dim, backend=backend, overrides=overrides)
+    if count > FLOAT16_MIN and backend == "auto":
+        return BackendParams("flat", storage="float16")
+    return params
 
 
 def balance_weights(balance: float) -> dict[str, float]:
@@ -249,6 +267,7 @@ class HybridIndex:
         self.fused = fused
         self._universe: np.ndarray | None = None
         self._positions: dict[str, np.ndarray] = {}
+        self._subsets: dict[str, IdSubset] | None = None
 
     # -- building ------------------------------------------------------------
     @classmethod
@@ -291,7 +310,7 @@ class HybridIndex:
                     )
                 whitener = ProjectedWhitener(whitener, fusion.projections[modality], fusion.version)
             dim = int(whitener.apply(raw[:1]).shape[1])
-            index = VectorIndex.for_catalogue(dim, raw.shape[0], backend=backend, overrides=overrides)
+            index = VectorIndex(dim, params=modality_params(raw.shape[0], dim, backend=backend, overrides=overrides))
             ids = np.asarray(ids, dtype=np.int64)
             whitened = np.empty((raw.shape[0], dim), np.float32)
             for start in range(0, raw.shape[0], chunk):
@@ -372,6 +391,7 @@ class HybridIndex:
             touched.append(ids)
         self._universe = None
         self._positions = {}
+        self._subsets = None
         if self.fused is not None:
             affected = np.unique(np.concatenate(touched))
             self.fused.remove(affected)
@@ -418,7 +438,7 @@ class HybridIndex:
             present = rows >= 0
             vectors = np.zeros((ids.size, index.dim), dtype=np.float32)
             if present.any():
-                vectors[present] = index.store.vectors[rows[present]]
+                vectors[present] = index.store.gather(rows[present])
             out[modality] = (vectors, present)
         return out
 
@@ -527,24 +547,64 @@ class HybridIndex:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(denominator > 0, numerator / denominator, np.nan).astype(np.float32)
 
+    def _groups(self) -> dict[str, IdSubset]:
+        """Tracks by the modalities they have, as id subsets, cached.
+
+        ``both``; ``only_<m>``: tracks with modality ``m`` alone; ``has_<m>``: every track with ``m``.
+        """
+        if self._subsets is None:
+            ids = {m: index.store.ids for m, index in self.indexes.items()}
+            subsets = {f"has_{m}": IdSubset(v) for m, v in ids.items()}
+            if len(ids) == 2:
+                audio, lyrics = (ids[m] for m in MODALITIES)
+                subsets.update(
+                    both=IdSubset(np.intersect1d(audio, lyrics)),
+                    only_audio=IdSubset(np.setdiff1d(audio, lyrics)),
+                    only_lyrics=IdSubset(np.setdiff1d(lyrics, audio)),
+                )
+            self._subsets = subsets
+        return self._subsets
+
     def _candidates(self, seed_vectors: dict[str, tuple[np.ndarray, np.ndarray]], weights: Mapping[str, float], k: int) -> np.ndarray:
-        """Sorted unique candidate ids (int64) for the seeds: fused index plus each weighted modality."""
+        """Sorted unique candidate ids (int64) for the seeds, all from the fused index.
+
+        The exact score's denominator depends only on which modalities a
+        track shares with the seed, so within each group of tracks (both
+        modalities, audio only, lyrics only) an inner product with the fused
+        vectors ranks in the exact order (up to quantisation). A seed with
+        both modalities takes the top of ``[w_a q_a, w_l q_l]`` among tracks
+        with both, and the top of ``[q_a, 0]`` / ``[0, q_l]`` among tracks
+        with only audio / only lyrics; a seed with one modality the top of
+        ``[q_a, 0]`` among every track that has it. So each search needs
+        little more than ``k`` candidates, and no per-modality ANN is needed.
+        """
         if self.fused is None:
             return self.track_ids()
-        found: list[np.ndarray] = []
-        fused_query = np.concatenate(
-            [weights.get(m, 0.0) * np.where(seed_vectors[m][1][:, None], seed_vectors[m][0], 0.0) for m in self.indexes], axis=1
-        ).astype(np.float32)
-        wanted = max(MIN_CANDIDATES, FUSED_CANDIDATES_PER_RESULT * k)
-        ids, _ = self.fused.search(fused_query, wanted)
-        found.append(ids.reshape(-1))
-        per_modality = max(MIN_CANDIDATES, MODALITY_CANDIDATES_PER_RESULT * k)
-        for modality, index in self.indexes.items():
-            vectors, present = seed_vectors[modality]
-            if weights.get(modality, 0.0) <= 0 or not present.any():
-                continue
-            ids, _ = index.candidates(vectors[present], per_modality)
+        active = [m for m in self.indexes if weights.get(m, 0.0) > 0 and seed_vectors[m][1].any()]
+        groups = self._groups()
+        wanted_both = max(MIN_CANDIDATES, int(FUSED_CANDIDATES_PER_RESULT * k))
+        wanted_single = max(MIN_CANDIDATES, int(MODALITY_CANDIDATES_PER_RESULT * k))
+        found: list[np.ndarray] = [np.zeros(0, np.int64)]
+
+        def search(blocks: Mapping[str, np.ndarray], rows: np.ndarray, wanted: int, only: IdSubset) -> None:
+            if not rows.any() or len(only) == 0:
+                return
+            query = np.concatenate(
+                [blocks[m][rows] if m in blocks else np.zeros((int(rows.sum()), index.dim), np.float32) for m, index in self.indexes.items()], axis=1
+            )
+            ids, _ = self.fused.search(np.ascontiguousarray(query, dtype=np.float32), wanted, only=only)
             found.append(ids.reshape(-1))
+
+        both_present = np.all([seed_vectors[m][1] for m in active], axis=0) if len(active) == 2 else np.zeros(0, bool)
+        if len(active) == 2:
+            search({m: weights[m] * seed_vectors[m][0] for m in active}, both_present, wanted_both, groups["both"])
+        for modality in active:
+            vectors, has = seed_vectors[modality]
+            if len(active) == 2:
+                search({modality: vectors}, has & both_present, wanted_single, groups[f"only_{modality}"])
+                has = has & ~both_present
+            # A seed with only this modality is compared with every track on it alone.
+            search({modality: vectors}, has, wanted_both, groups[f"has_{modality}"])
         merged = np.unique(np.concatenate(found))
         return merged[merged >= 0]
 
