@@ -87,18 +87,40 @@ def catalogue_synthesise(n: int, *, seed: int = 0, chunk: int = 100_000) -> dict
     }
 
 
-def brute_force_top(index, seeds: np.ndarray, *, k: int, balance: float, chunk: int = 50_000) -> list[np.ndarray]:
+def exact_vectors(index, vectors: dict[str, tuple[np.ndarray, np.ndarray]]):
+    """``vectors_of(ids)`` over float32 whitened vectors (the served whiteners applied to the raw ones).
+
+    The truth of the recall measurement: exact even when the index stores float16.
+    """
+    whitened = {}
+    for modality, (ids, raw) in vectors.items():
+        order = np.argsort(ids)
+        whitened[modality] = (ids[order], index.standardisers[modality].apply(raw[order]))
+
+    def vectors_of(ids: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        out = {}
+        for modality, (sorted_ids, matrix) in whitened.items():
+            position = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.size - 1)
+            present = sorted_ids[position] == ids
+            out[modality] = (np.where(present[:, None], matrix[position], 0.0).astype(np.float32), present)
+        return out
+
+    return vectors_of
+
+
+def brute_force_top(index, seeds: np.ndarray, *, k: int, balance: float, chunk: int = 50_000, vectors_of=None) -> list[np.ndarray]:
     """Exact hybrid top ``k`` of each seed over every track (seed excluded): one int64 array per seed."""
     from ml.fusion.hybrid import balance_weights, pair_scores
 
     weights = balance_weights(balance)
-    seed_vectors = index._vectors_of(seeds)
+    vectors_of = vectors_of or index._vectors_of
+    seed_vectors = vectors_of(seeds)
     universe = index.track_ids()
     best_ids = np.zeros((seeds.size, 0), np.int64)
     best_scores = np.zeros((seeds.size, 0), np.float32)
     for start in range(0, universe.size, chunk):
         part = universe[start : start + chunk]
-        scores = pair_scores(seed_vectors, index._vectors_of(part), weights).T  # (s, c)
+        scores = pair_scores(seed_vectors, vectors_of(part), weights).T  # (s, c)
         scores = np.where(np.isnan(scores) | (part[None, :] == seeds[:, None]), -np.inf, scores)
         ids = np.concatenate([best_ids, np.broadcast_to(part, (seeds.size, part.size))], axis=1)
         scores = np.concatenate([best_scores, scores], axis=1)
@@ -118,6 +140,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--balance", type=float, default=0.5)
     parser.add_argument("--k", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="override a BackendParams field (nlist, nprobe, codec, niter, storage, refine, train_size ...)")
     parser.add_argument("--keep", type=Path, default=None, help="save the index here instead of a temporary folder")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -125,7 +148,11 @@ def main(argv: list[str] | None = None) -> dict:
 
     from ml.fusion.hybrid import HybridIndex
 
-    overrides = {"nprobe": args.nprobe} if args.nprobe else None
+    overrides: dict = {"nprobe": args.nprobe} if args.nprobe else {}
+    for item in args.param:
+        key, _, value = item.partition("=")
+        overrides[key] = int(value) if value.lstrip("-").isdigit() else value
+    overrides = overrides or None
     vectors = catalogue_synthesise(args.n, seed=args.seed)
     counts = {m: int(ids.size) for m, (ids, _) in vectors.items()}
     started = time.perf_counter()
@@ -134,7 +161,13 @@ def main(argv: list[str] | None = None) -> dict:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="crossfade-bench-index-"))
     index.save(folder)
     disk_mb = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+    parts_mb = {
+        str(p.relative_to(folder)): round(p.stat().st_size / 2**20, 1) for p in sorted(folder.rglob("*")) if p.is_file() and p.stat().st_size > 2**20
+    }
     backend = index.backend
+    params = {m: {k: v for k, v in vars(i.params).items()} for m, i in index.indexes.items()}
+    if index.fused is not None:
+        params["fused"] = dict(vars(index.fused.params))
     del index, vectors
     gc.collect()
 
@@ -158,7 +191,8 @@ def main(argv: list[str] | None = None) -> dict:
     after = _rss()
 
     recall_seeds = np.asarray(list(results)[: args.recall_queries], dtype=np.int64)
-    truth = brute_force_top(served, recall_seeds, k=args.k, balance=args.balance)
+    # The same seeded catalogue again, whitened in float32: the exact truth.
+    truth = brute_force_top(served, recall_seeds, k=args.k, balance=args.balance, vectors_of=exact_vectors(served, catalogue_synthesise(args.n, seed=args.seed)))
     recalls = [len(set(results[int(s)]) & set(t)) / max(1, min(args.k, len(t))) for s, t in zip(recall_seeds, truth)]
     latencies_ms = np.asarray(latencies) * 1000
     report = {
@@ -168,6 +202,8 @@ def main(argv: list[str] | None = None) -> dict:
         "build_s": round(build_s, 2),
         "load_s": round(load_s, 3),
         "disk_mb": round(disk_mb, 1),
+        "files_mb": parts_mb,
+        "params": params,
         "rss_mb": round(after["VmRSS"] - before["VmRSS"], 1),
         "rss_anon_mb": round(after["RssAnon"] - before["RssAnon"], 1),
         "rss_file_mb": round(after["RssFile"] - before["RssFile"], 1),

@@ -3,13 +3,25 @@
     python -m ml.evaluate MANIFEST --out report.json
 
 For each method (``audio:<model>``, ``lyrics:<model>``, ``hybrid:weighted-<w>``,
-``baseline:mfcc``, ``baseline:random``) every track queries its nearest
+``hybrid:learned-<version>`` with ``--fusion-model``, ``baseline:mfcc``,
+``baseline:random``) every track queries its nearest
 neighbours among the others; neighbours with the same ``group`` (the artist)
 are skipped, the artist filter of Pampalk et al. (2005). p@k is the share of
 the first k remaining neighbours whose ``label`` matches the query's,
 averaged over the queries that have at least k neighbours; ``n`` is that
 number of queries. Vectors go through the same per-modality standardisation
 as the serving index, so the numbers describe what the site serves.
+
+``whitening`` in the report compares the catalogue whitening options
+(``standardise``, ``whiten`` = ZCA, ``none``) on the same embeddings: each
+modality alone and the hybrid at the configured balance.
+
+With ``--fusion-model FOLDER`` (a ``data/models/fusion/<version>`` folder
+written by ``manage.py train_fusion``) the learned projection is applied on
+top of the standardised vectors and scored at the configured balance. It was
+trained on a catalogue's artists: on that catalogue's own manifest the row is
+optimistic (training artists included); the held-out figure is in the
+model's ``config.json``.
 
 The manifest is a CSV with ``track_id``, ``label``, ``group`` and optionally
 ``audio_path``, ``lyrics_path`` (relative to the CSV) or ``lyrics``.
@@ -31,7 +43,7 @@ import numpy as np
 from ml.config import AudioConfig, LyricsConfig
 from ml.embedder import Embedder, l2_normalise
 from ml.errors import MLError
-from ml.fusion.hybrid import Standardiser, balance_weights, pair_scores
+from ml.fusion.hybrid import DEFAULT_WHITENING, WHITENINGS, balance_weights, pair_scores, whitener_fit
 from ml.text.clean import lyrics_clean, lyrics_word_count
 from ml.text.files import lyrics_file_read
 
@@ -142,10 +154,10 @@ def _embed_all(embedder: Embedder, items: Sequence[str | None]) -> tuple[np.ndar
     return vectors, present, failures
 
 
-def _standardised(vectors: np.ndarray, present: np.ndarray) -> np.ndarray:
+def _standardised(vectors: np.ndarray, present: np.ndarray, kind: str = DEFAULT_WHITENING) -> np.ndarray:
     out = np.zeros_like(vectors)
     if present.any():
-        out[present] = Standardiser.fit(vectors[present]).apply(vectors[present])
+        out[present] = whitener_fit(vectors[present], kind=kind).apply(vectors[present])
     return out
 
 
@@ -163,17 +175,22 @@ def evaluate(
     ks: Sequence[int] = DEFAULT_KS,
     min_words: int = 8,
     seed: int = 0,
+    fusion=None,
+    whitenings: Sequence[str] = WHITENINGS,
 ) -> dict:
     """The report for ``rows``: a ``"methods"`` object keyed by method name, plus counts and failures.
 
     Hybrid rows combine the first audio and the first lyrics embedder at
-    ``balance`` and over :data:`SWEEP`.
+    ``balance`` and over :data:`SWEEP`; ``fusion`` (a
+    :class:`ml.fusion.learned.FusionModel`) adds the learned row;
+    ``whitenings`` are compared in ``report["whitening"]``.
     """
     labels = [r.label for r in rows]
     groups = [r.group for r in rows]
     methods: dict[str, dict] = {}
     failures: dict[str, list[str]] = {}
     timings: dict[str, float] = {}
+    raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     audio_items = [str(r.audio_path) if r.audio_path else None for r in rows]
     lyrics_items = []
     for r in rows:
@@ -186,6 +203,7 @@ def evaluate(
         timings[name] = round(time.perf_counter() - started, 2)
         if failed:
             failures[name] = failed
+        raw.setdefault(modality, (vectors, present))
         standardised = _standardised(vectors, present)
         methods[name] = neighbour_precision(_similarity({modality: (standardised, present)}, {modality: 1.0}), labels, groups, ks)
         return standardised, present
@@ -196,6 +214,20 @@ def evaluate(
         both = {"audio": audio_results[0], "lyrics": lyrics_results[0]}
         for weight in sorted(set(SWEEP) | {round(balance, 2)}):
             methods[f"hybrid:weighted-{weight:.2f}"] = neighbour_precision(_similarity(both, balance_weights(weight)), labels, groups, ks)
+    modalities = {"audio": audio_results[0]} if audio_results else {}
+    if lyrics_results:
+        modalities["lyrics"] = lyrics_results[0]
+    if fusion is not None and modalities:
+        projected = {m: (fusion.apply(m, v) * p[:, None], p) for m, (v, p) in modalities.items() if m in fusion.projections}
+        weights = balance_weights(balance) if len(projected) > 1 else {m: 1.0 for m in projected}
+        methods[f"hybrid:learned-{fusion.version}"] = neighbour_precision(_similarity(projected, weights), labels, groups, ks)
+    whitening: dict[str, dict] = {}
+    for kind in whitenings:
+        kinds = {m: (_standardised(v, p, kind), p) for m, (v, p) in raw.items()}
+        rows_of_kind = {m: neighbour_precision(_similarity({m: kinds[m]}, {m: 1.0}), labels, groups, ks) for m in kinds}
+        if len(kinds) == 2:
+            rows_of_kind[f"hybrid-{balance:.2f}"] = neighbour_precision(_similarity(kinds, balance_weights(balance)), labels, groups, ks)
+        whitening[kind] = rows_of_kind
     if baseline_embedder is not None:
         run("baseline:mfcc", "audio", baseline_embedder, audio_items)
     has_any = np.array([a is not None or t is not None for a, t in zip(audio_items, lyrics_items)])
@@ -213,6 +245,7 @@ def evaluate(
         "ks": list(ks),
         "balance": balance,
         "methods": methods,
+        "whitening": whitening,
         "embed_seconds": timings,
         "failures": failures,
     }
@@ -233,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=AudioConfig().max_seconds)
     parser.add_argument("--segments", type=int, default=AudioConfig().segments, help="segments a CNN audio model samples per track; 0 = the whole track")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ks", type=int, nargs="+", default=list(DEFAULT_KS), help="the k of p@k (a 10-track manifest needs k <= 8)")
+    parser.add_argument("--fusion-model", type=Path, default=None, help="a learned fusion folder (data/models/fusion/<version>) to score too")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
@@ -243,7 +278,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         audio = [audio_embedder_build(AudioConfig(model=m, max_seconds=args.max_seconds, segments=args.segments)) for m in (args.audio_model or [AudioConfig().model])] if has_audio else []
         lyrics = [lyrics_embedder_build(LyricsConfig(model=m)) for m in (args.lyrics_model or [LyricsConfig().model])] if has_lyrics else []
         baseline = MfccStatsEmbedder(max_seconds=args.max_seconds) if has_audio else None
-        report = evaluate(rows, audio_embedders=audio, lyrics_embedders=lyrics, baseline_embedder=baseline, balance=args.balance, seed=args.seed)
+        fusion = None
+        if args.fusion_model is not None:
+            from ml.fusion.learned import FusionModel
+
+            fusion = FusionModel.load(args.fusion_model)
+        report = evaluate(rows, audio_embedders=audio, lyrics_embedders=lyrics, baseline_embedder=baseline, balance=args.balance, seed=args.seed, fusion=fusion, ks=tuple(args.ks))
     except MLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -255,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, scores in report["methods"].items():
         cells = "  ".join(f"{key}={value}" for key, value in scores.items())
         print(f"{name:<{width}}  {cells}")
+    for kind, rows_of_kind in report["whitening"].items():
+        print(f"whitening {kind}: " + "; ".join(f"{m} " + " ".join(f"{k}={v}" for k, v in r.items()) for m, r in rows_of_kind.items()))
     return 0
 
 

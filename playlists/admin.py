@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from playlists.models import Album, Artist, Embedding, IngestFailure, Playlist, PlaylistItem, SpotifyExport, SpotifyLookup, Track
+from playlists.models import Album, Artist, Embedding, FusionModel, IngestFailure, Playlist, PlaylistItem, SpotifyExport, SpotifyLookup, Track
 
 
 class EmbeddingInline(admin.TabularInline):
@@ -186,4 +186,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         # A token's secret is shown once to its owner on /api/tokens/; the admin only revokes.
+        return False
+
+
+@admin.register(FusionModel)
+class FusionModelAdmin(admin.ModelAdmin):
+    """Learned fusion runs: both held-out numbers and the decision, read-only (``manage.py train_fusion`` writes them)."""
+
+    list_display = ("version", "is_default", "metric", "baseline_score", "learned_score", "test_artists", "created_at")
+    list_filter = ("is_default",)
+    readonly_fields = [f.name for f in FusionModel._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
         return False

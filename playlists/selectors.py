@@ -156,3 +156,67 @@ def track_theme_search(prompt: str, *, limit: int = 20) -> list[Neighbour]:
     ids, scores = lyrics_search(index, engine.embedder_get("lyrics"), prompt, k=min(limit, MAX_THEME_RESULTS), exclude=excluded)
     tracks = Track.objects.select_related("artist", "album").in_bulk([int(i) for i in ids])
     return [Neighbour(tracks[int(i)], float(s)) for i, s in zip(ids, scores) if int(i) in tracks]
+
+
+# -- learned fusion ----------------------------------------------------------
+def fusion_model_default():
+    """The learned fusion model reindex serves (a :class:`FusionModel` row), or None for the weighted baseline."""
+    from playlists.models import FusionModel
+
+    return FusionModel.objects.filter(is_default=True).first()
+
+
+@dataclass(frozen=True)
+class FusionSignals:
+    """The catalogue's own training signals for ``ids`` (int64 ``(n,)``, in that order).
+
+    ``genres``: primary genre tag ("" if none); ``artists``: artist name (or a
+    per-track placeholder); ``albums``: album id or -1; ``playlist_pairs``:
+    int64 ``(p, 2)`` row pairs of tracks a user picked as seeds of one playlist.
+    Generated playlist items are left out: they echo the model being trained.
+    Spotify fields are never read.
+    """
+
+    genres: list[str]
+    artists: list[str]
+    albums: list[int]
+    playlist_pairs: list[tuple[int, int]]
+
+
+def fusion_signals(ids) -> FusionSignals:
+    from itertools import combinations
+
+    rows = {t["id"]: t for t in Track.objects.filter(id__in=[int(i) for i in ids]).values("id", "genre", "album_id", "artist__name")}
+    position = {int(track_id): row for row, track_id in enumerate(ids)}
+    genres, artists, albums = [], [], []
+    for track_id in ids:
+        row = rows.get(int(track_id), {})
+        tags = [g.strip() for g in (row.get("genre") or "").split(";") if g.strip()]
+        genres.append(tags[0].casefold() if tags else "")
+        artists.append(row.get("artist__name") or f"#track-{int(track_id)}")
+        albums.append(int(row["album_id"]) if row.get("album_id") is not None else -1)
+    pairs: list[tuple[int, int]] = []
+    for playlist in Playlist.objects.prefetch_related("seeds"):
+        members = sorted(position[s.id] for s in playlist.seeds.all() if s.id in position)
+        pairs.extend(combinations(members, 2))
+    return FusionSignals(genres, artists, albums, pairs)
+
+
+def manifest_rows() -> tuple[list[dict[str, str]], int]:
+    """The catalogue as evaluation-manifest rows (label = primary genre tag, group = artist), and how many untagged tracks were left out."""
+    rows: list[dict[str, str]] = []
+    untagged = 0
+    for track in Track.objects.select_related("artist").order_by("id"):
+        if not track.genres:
+            untagged += 1
+            continue
+        rows.append(
+            {
+                "track_id": str(track.id),
+                "label": track.genres[0],
+                "group": track.artist.name if track.artist else f"#track-{track.id}",
+                "audio_path": track.audio_path or "",
+                "lyrics": track.lyrics,
+            }
+        )
+    return rows, untagged

@@ -212,15 +212,21 @@ def index_rebuild(
         vectors, digest = _vectors_collect(versions)
         current = store.current_version()
         current_meta = store.meta(current) if current is not None else {}
-        up_to_date = current_meta.get("format_version") == HYBRID_FORMAT_VERSION and current_meta.get("catalogue_digest") == digest
+        fusion = _fusion_serving()
+        fusion_version = fusion.version if fusion is not None else ""
+        up_to_date = (
+            current_meta.get("format_version") == HYBRID_FORMAT_VERSION
+            and current_meta.get("catalogue_digest") == digest
+            and current_meta.get("fusion", "") == fusion_version
+        )
         if current is not None and not full and up_to_date:
             summary.version = current
         else:
             index = None
-            if not full and current is not None:
+            if not full and current is not None and current_meta.get("fusion", "") == fusion_version:
                 index, summary.update_note = index_update_try(store.root / current, vectors, versions)
             if index is None:
-                index = HybridIndex.build(vectors, versions)
+                index = HybridIndex.build(vectors, versions, fusion=fusion)
 
             def write(folder: Path) -> dict:
                 description = index.save(folder)
@@ -232,6 +238,20 @@ def index_rebuild(
         summary.indexed = {m: int(len(ids)) for m, (ids, _) in vectors.items()}
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
+
+
+def _fusion_serving():
+    """The default learned fusion model's weights, or None (weighted baseline); a missing folder is an error."""
+    from ml.fusion.learned import FusionModel as FusionWeights
+    from playlists.selectors import fusion_model_default
+
+    row = fusion_model_default()
+    if row is None:
+        return None
+    weights = FusionWeights.load(Path(row.path))
+    if weights.version != row.version:
+        raise MLError(f"fusion model {row.version}: {row.path} holds {weights.version}; retrain (manage.py train_fusion)")
+    return weights
 
 
 def _modality_embed(
@@ -569,3 +589,75 @@ from playlists.spotify_sync import (  # noqa: E402,F401 - re-exported as this mo
     spotify_connect_start,
     tracks_spotify_enrich,
 )
+
+
+# -- learned fusion ------------------------------------------------------------
+@dataclass
+class FusionTrainSummary:
+    version: str
+    metric: str
+    baseline: float | None
+    learned: float | None
+    is_default: bool
+    reason: str
+    train_tracks: int
+    test_tracks: int
+    test_artists: int
+    signals: dict[str, int]
+    path: str = ""
+
+
+def fusion_model_train(*, config=None, dry_run: bool = False, progress: Progress | None = None) -> FusionTrainSummary:
+    """Train learned fusion on the catalogue's embeddings and signals, judge it on held-out artists, record it.
+
+    The model becomes the default (served by the next reindex) only when it
+    beats the weighted baseline; either way the row, both numbers and the
+    decision are stored (nothing is written with ``dry_run``).
+    """
+    from django.conf import settings
+
+    from ml.fusion.hybrid import whitener_fit
+    from ml.fusion.learned import FusionData, FusionTrainConfig, codes, fusion_fit_and_judge
+    from playlists.models import FusionModel
+    from playlists.selectors import fusion_signals
+
+    config = config or FusionTrainConfig(balance=engine.engine_config().default_balance)
+    versions = {m: engine.embedder_get(m).version for m in MODALITIES}
+    vectors, _ = _vectors_collect(versions)
+    if not vectors:
+        raise MLError("no embeddings to learn from: run `manage.py reindex` first")
+    universe = np.unique(np.concatenate([ids for ids, _ in vectors.values()]))
+    aligned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for modality, (ids, raw) in vectors.items():
+        rows = np.searchsorted(universe, ids)
+        whitened = np.zeros((universe.size, raw.shape[1]), np.float32)
+        whitened[rows] = whitener_fit(raw).apply(raw)
+        present = np.zeros(universe.size, dtype=bool)
+        present[rows] = True
+        aligned[modality] = (whitened, present)
+    signals = fusion_signals(universe)
+    pairs = np.asarray(signals.playlist_pairs, dtype=np.int64).reshape(-1, 2)
+    data = FusionData(aligned, signals.genres, signals.artists, [codes(signals.genres), np.asarray(signals.albums, dtype=np.int64)], pairs)
+    decision = fusion_fit_and_judge(data, config, progress=progress)
+    counts = {"genre_tagged": sum(1 for g in signals.genres if g), "on_an_album": sum(1 for a in signals.albums if a >= 0), "playlist_pairs": int(len(pairs))}
+    summary = FusionTrainSummary(
+        decision.model.version, decision.metric, decision.baseline, decision.learned, decision.is_default, decision.reason,
+        decision.train_tracks, decision.test_tracks, decision.test_artists, counts,
+    )
+    if dry_run:
+        return summary
+    folder = Path(settings.CROSSFADE_DATA_DIR) / "models" / "fusion" / decision.model.version
+    decision.model.info["signals"] = counts
+    decision.model.info["embedding_models"] = versions
+    decision.model.save(folder)
+    summary.path = str(folder)
+    with transaction.atomic():
+        if decision.is_default:
+            FusionModel.objects.filter(is_default=True).update(is_default=False)
+        FusionModel.objects.create(
+            version=decision.model.version, path=str(folder), dim=decision.model.dim, metric=decision.metric,
+            baseline_score=decision.baseline, learned_score=decision.learned, is_default=decision.is_default,
+            decision=decision.reason, train_tracks=decision.train_tracks, test_tracks=decision.test_tracks,
+            test_artists=decision.test_artists, signals=counts, config=decision.model.info["config"],
+        )
+    return summary

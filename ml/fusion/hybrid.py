@@ -42,26 +42,45 @@ import numpy as np
 from ml.config import MODALITIES
 from ml.embedder import l2_normalise
 from ml.errors import IndexMismatchError, MLError
-from ml.fusion.index import FLAT_MAX, AnnIndex, BackendParams, VectorIndex, backend_params
+from ml.fusion.index import FLAT_MAX, FLOAT16_MIN, AnnIndex, BackendParams, IdSubset, VectorIndex, backend_params
 
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
-#: Candidates fetched per seed from each modality's index before the exact re-rank.
-MIN_CANDIDATES = 200
-#: Candidates per wanted result from the fused index (at least MIN_CANDIDATES).
-#: bench.index, N=100,000 (shared, loaded machine): 8 fused + 4 per modality
-#: (min 200) gave recall@50 0.9996; 6 + 2 (min 100) fell to 0.82.
-FUSED_CANDIDATES_PER_RESULT = 8
-#: Candidates per wanted result from each single-modality index.
-MODALITY_CANDIDATES_PER_RESULT = 4
+#: Candidates per seed from each source, at least this many.
+MIN_CANDIDATES = 50
+#: Candidates per wanted result from the fused index, restricted to tracks
+#: with both modalities (and from a modality's index for a one-modality seed).
+#: Within one group the candidate order is the exact order up to quantisation,
+#: so a small factor suffices; bench.index N=100,000 and 1,000,000 in docs/index.md.
+FUSED_CANDIDATES_PER_RESULT = 2
+#: Candidates per wanted result from each modality's index, restricted to the
+#: tracks that have only that modality (instrumentals, lyric-only entries).
+MODALITY_CANDIDATES_PER_RESULT = 1
 WHITENINGS: tuple[str, ...] = ("standardise", "whiten", "none")
-#: Per-dimension standardisation stays the default until the comparison with
-#: full ZCA whitening (``whiten``) on the labelled sets is run; both are
-#: implemented and selectable per build.
+#: Per-dimension standardisation is the default by the numbers
+#: (``python -m ml.evaluate``, docs/index.md): on the demo catalogue p@5 audio
+#: 0.767 vs 0.529 (ZCA) vs 0.621 (none), hybrid 0.46 vs 0.49 vs 0.37; the
+#: 10-track JamendoLyrics set is at chance level for every option.
 DEFAULT_WHITENING = "standardise"
 #: Whiteners are fitted on at most this many rows (a seeded sample).
 FIT_SAMPLE = 200_000
+
+
+def modality_params(count: int, dim: int, *, backend: str = "auto", overrides: Mapping[str, Any] | None = None) -> BackendParams:
+    """Backend of one modality's :class:`VectorIndex` inside a hybrid index.
+
+    As :func:`backend_params`, except that above :data:`FLOAT16_MIN` tracks
+    (where memory binds) a modality keeps only its float16 refine vectors
+    (``flat``): the hybrid search takes every candidate from the fused index,
+    so a per-modality ANN would only cost RAM and build time. Its own
+    ``search`` then scans exactly (slow at a million tracks; the site uses
+    :meth:`HybridIndex.similar` / :meth:`HybridIndex.query`).
+    """
+    params = backend_params(count, dim, backend=backend, overrides=overrides)
+    if count > FLOAT16_MIN and backend == "auto":
+        return BackendParams("flat", storage="float16")
+    return params
 
 
 def balance_weights(balance: float) -> dict[str, float]:
@@ -170,13 +189,22 @@ def whitener_fit(vectors: np.ndarray, *, kind: str = DEFAULT_WHITENING, seed: in
     return Normaliser.fit(vectors)
 
 
-def _whitener_read(path: Path) -> Standardiser | Whitener | Normaliser:
+def _whitener_read(path: Path) -> Any:
     with np.load(path, allow_pickle=False) as arrays:
-        if "matrix" in arrays:
-            return Whitener(arrays["mean"].astype(np.float32), arrays["matrix"].astype(np.float32))
-        if "scale" in arrays:
-            return Standardiser(arrays["mean"].astype(np.float32), arrays["scale"].astype(np.float32))
-        return Normaliser(int(arrays["dim"]))
+        if "projection" in arrays:
+            from ml.fusion.learned import ProjectedWhitener
+
+            base_arrays = {key: arrays[key] for key in arrays.files if key not in ("projection", "fusion_version")}
+            return ProjectedWhitener(_whitener_from(base_arrays), arrays["projection"].astype(np.float32), str(arrays["fusion_version"]))
+        return _whitener_from({key: arrays[key] for key in arrays.files})
+
+
+def _whitener_from(arrays: Mapping[str, np.ndarray]) -> Standardiser | Whitener | Normaliser:
+    if "matrix" in arrays:
+        return Whitener(arrays["mean"].astype(np.float32), arrays["matrix"].astype(np.float32))
+    if "scale" in arrays:
+        return Standardiser(arrays["mean"].astype(np.float32), arrays["scale"].astype(np.float32))
+    return Normaliser(int(arrays["dim"]))
 
 
 def pair_scores(
@@ -240,6 +268,7 @@ class HybridIndex:
         self.fused = fused
         self._universe: np.ndarray | None = None
         self._positions: dict[str, np.ndarray] = {}
+        self._subsets: dict[str, IdSubset] | None = None
 
     # -- building ------------------------------------------------------------
     @classmethod
@@ -252,11 +281,15 @@ class HybridIndex:
         whitening: str = DEFAULT_WHITENING,
         overrides: Mapping[str, Any] | None = None,
         chunk: int = 100_000,
+        fusion: Any = None,
     ) -> "HybridIndex":
         """Fit whiteners and index ``vectors[m] = (ids int64 (n,), raw vectors (n, dim))``.
 
         ``backend`` (``auto``, ``flat``, ``ivf``, ``hnsw``) applies to every
         modality and to the fused index; ``auto`` picks by catalogue size.
+        ``fusion`` (a :class:`ml.fusion.learned.FusionModel`) adds its learned
+        projection after each modality's whitening: the index then lives in
+        the learned space (``standardisers[m]`` maps raw vectors into it).
         """
         indexes: dict[str, VectorIndex] = {}
         standardisers: dict[str, Any] = {}
@@ -268,9 +301,19 @@ class HybridIndex:
             if raw.ndim != 2 or raw.shape[0] == 0:
                 continue
             whitener = whitener_fit(raw, kind=whitening)
-            index = VectorIndex.for_catalogue(raw.shape[1], raw.shape[0], backend=backend, overrides=overrides)
+            if fusion is not None and modality in fusion.projections:
+                from ml.fusion.learned import ProjectedWhitener
+
+                if fusion.projections[modality].shape[0] != raw.shape[1]:
+                    raise IndexMismatchError(
+                        f"fusion model {fusion.version} projects {modality} vectors of dimension "
+                        f"{fusion.projections[modality].shape[0]}, the catalogue has {raw.shape[1]}; retrain it (manage.py train_fusion)"
+                    )
+                whitener = ProjectedWhitener(whitener, fusion.projections[modality], fusion.version)
+            dim = int(whitener.apply(raw[:1]).shape[1])
+            index = VectorIndex(dim, params=modality_params(raw.shape[0], dim, backend=backend, overrides=overrides))
             ids = np.asarray(ids, dtype=np.int64)
-            whitened = np.empty(raw.shape, np.float32)
+            whitened = np.empty((raw.shape[0], dim), np.float32)
             for start in range(0, raw.shape[0], chunk):
                 whitened[start : start + chunk] = whitener.apply(raw[start : start + chunk])
             index.add(ids, whitened)
@@ -296,6 +339,11 @@ class HybridIndex:
             part = universe[start : start + chunk]
             fused.add(part, self.fused_vectors(part))
         self.fused = fused
+
+    @property
+    def fusion_version(self) -> str:
+        """Version of the learned fusion model the index was built with; "" for the weighted baseline."""
+        return next((str(getattr(w, "fusion_version", "")) for w in self.standardisers.values() if getattr(w, "fusion_version", "")), "")
 
     @property
     def fused_dim(self) -> int:
@@ -344,6 +392,7 @@ class HybridIndex:
             touched.append(ids)
         self._universe = None
         self._positions = {}
+        self._subsets = None
         if self.fused is not None:
             affected = np.unique(np.concatenate(touched))
             self.fused.remove(affected)
@@ -390,7 +439,7 @@ class HybridIndex:
             present = rows >= 0
             vectors = np.zeros((ids.size, index.dim), dtype=np.float32)
             if present.any():
-                vectors[present] = index.store.vectors[rows[present]]
+                vectors[present] = index.store.gather(rows[present])
             out[modality] = (vectors, present)
         return out
 
@@ -445,8 +494,10 @@ class HybridIndex:
         seed_vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for modality, index in self.indexes.items():
             if modality in rows:
-                if rows[modality].shape[1] != index.dim:
-                    raise IndexMismatchError(f"{modality} query has dimension {rows[modality].shape[1]}, the index {index.dim}")
+                # Raw vectors have the embedder's dimension; with learned fusion the index's is smaller.
+                expected = index.dim if whitened else int(getattr(self.standardisers[modality], "input_dim", index.dim))
+                if rows[modality].shape[1] != expected:
+                    raise IndexMismatchError(f"{modality} query has dimension {rows[modality].shape[1]}, the index expects {expected}")
                 vectors = rows[modality] if whitened else self.standardisers[modality].apply(rows[modality])
                 seed_vectors[modality] = (vectors, np.ones(queries, dtype=bool))
             else:
@@ -497,24 +548,64 @@ class HybridIndex:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(denominator > 0, numerator / denominator, np.nan).astype(np.float32)
 
+    def _groups(self) -> dict[str, IdSubset]:
+        """Tracks by the modalities they have, as id subsets, cached.
+
+        ``both``; ``only_<m>``: tracks with modality ``m`` alone; ``has_<m>``: every track with ``m``.
+        """
+        if self._subsets is None:
+            ids = {m: index.store.ids for m, index in self.indexes.items()}
+            subsets = {f"has_{m}": IdSubset(v) for m, v in ids.items()}
+            if len(ids) == 2:
+                audio, lyrics = (ids[m] for m in MODALITIES)
+                subsets.update(
+                    both=IdSubset(np.intersect1d(audio, lyrics)),
+                    only_audio=IdSubset(np.setdiff1d(audio, lyrics)),
+                    only_lyrics=IdSubset(np.setdiff1d(lyrics, audio)),
+                )
+            self._subsets = subsets
+        return self._subsets
+
     def _candidates(self, seed_vectors: dict[str, tuple[np.ndarray, np.ndarray]], weights: Mapping[str, float], k: int) -> np.ndarray:
-        """Sorted unique candidate ids (int64) for the seeds: fused index plus each weighted modality."""
+        """Sorted unique candidate ids (int64) for the seeds, all from the fused index.
+
+        The exact score's denominator depends only on which modalities a
+        track shares with the seed, so within each group of tracks (both
+        modalities, audio only, lyrics only) an inner product with the fused
+        vectors ranks in the exact order (up to quantisation). A seed with
+        both modalities takes the top of ``[w_a q_a, w_l q_l]`` among tracks
+        with both, and the top of ``[q_a, 0]`` / ``[0, q_l]`` among tracks
+        with only audio / only lyrics; a seed with one modality the top of
+        ``[q_a, 0]`` among every track that has it. So each search needs
+        little more than ``k`` candidates, and no per-modality ANN is needed.
+        """
         if self.fused is None:
             return self.track_ids()
-        found: list[np.ndarray] = []
-        fused_query = np.concatenate(
-            [weights.get(m, 0.0) * np.where(seed_vectors[m][1][:, None], seed_vectors[m][0], 0.0) for m in self.indexes], axis=1
-        ).astype(np.float32)
-        wanted = max(MIN_CANDIDATES, FUSED_CANDIDATES_PER_RESULT * k)
-        ids, _ = self.fused.search(fused_query, wanted)
-        found.append(ids.reshape(-1))
-        per_modality = max(MIN_CANDIDATES, MODALITY_CANDIDATES_PER_RESULT * k)
-        for modality, index in self.indexes.items():
-            vectors, present = seed_vectors[modality]
-            if weights.get(modality, 0.0) <= 0 or not present.any():
-                continue
-            ids, _ = index.candidates(vectors[present], per_modality)
+        active = [m for m in self.indexes if weights.get(m, 0.0) > 0 and seed_vectors[m][1].any()]
+        groups = self._groups()
+        wanted_both = max(MIN_CANDIDATES, int(FUSED_CANDIDATES_PER_RESULT * k))
+        wanted_single = max(MIN_CANDIDATES, int(MODALITY_CANDIDATES_PER_RESULT * k))
+        found: list[np.ndarray] = [np.zeros(0, np.int64)]
+
+        def search(blocks: Mapping[str, np.ndarray], rows: np.ndarray, wanted: int, only: IdSubset) -> None:
+            if not rows.any() or len(only) == 0:
+                return
+            query = np.concatenate(
+                [blocks[m][rows] if m in blocks else np.zeros((int(rows.sum()), index.dim), np.float32) for m, index in self.indexes.items()], axis=1
+            )
+            ids, _ = self.fused.search(np.ascontiguousarray(query, dtype=np.float32), wanted, only=only)
             found.append(ids.reshape(-1))
+
+        both_present = np.all([seed_vectors[m][1] for m in active], axis=0) if len(active) == 2 else np.zeros(0, bool)
+        if len(active) == 2:
+            search({m: weights[m] * seed_vectors[m][0] for m in active}, both_present, wanted_both, groups["both"])
+        for modality in active:
+            vectors, has = seed_vectors[modality]
+            if len(active) == 2:
+                search({modality: vectors}, has & both_present, wanted_single, groups[f"only_{modality}"])
+                has = has & ~both_present
+            # A seed with only this modality is compared with every track on it alone.
+            search({modality: vectors}, has, wanted_both, groups[f"has_{modality}"])
         merged = np.unique(np.concatenate(found))
         return merged[merged >= 0]
 
@@ -535,6 +626,8 @@ class HybridIndex:
                 "backend": index.backend,
                 "whitening": whitener.kind,
             }
+        if self.fusion_version:
+            description["fusion"] = self.fusion_version
         if self.fused is not None:
             (folder / "fused").mkdir(exist_ok=True)
             self.fused.save(folder / "fused" / "ann.faiss")

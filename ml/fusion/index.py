@@ -12,8 +12,8 @@ returns *exact* cosines for the ids it returns:
 ``flat``
     exact brute force over the stored vectors (faiss ``knn``). Small catalogues.
 ``ivf``
-    a FAISS inverted file with a compressed codec (``IVF<nlist>,PQ<m>`` or
-    ``,SQ8``) proposes ``refine * k`` candidates, which are re-scored exactly
+    a FAISS inverted file with a compressed codec (``IVF<nlist>,SQ8``,
+    ``,SQ4`` or ``,PQ<m>``) proposes ``refine * k`` candidates, which are re-scored exactly
     from the stored float vectors. Supports adding and removing ids in place.
 ``hnsw``
     a FAISS HNSW graph over 8-bit scalar-quantised vectors proposes the
@@ -51,6 +51,11 @@ _META_FILE = "index.json"
 #: about 2 ms on one core, the p50 budget at N = 100,000. To be confirmed with
 #: ``python -m bench.index --n 20000 --backend flat`` vs ``--backend ivf``.
 FLAT_MAX = 20_000
+#: Above this many vectors the refine vectors are stored as float16: at
+#: N = 1,000,000 float32 audio + lyrics vectors take 2.3 GB, over the 1.5 GB
+#: RAM target; float16 takes 1.15 GB and moves cosines by < 1e-3.
+FLOAT16_MIN = 300_000
+STORAGES: tuple[str, ...] = ("float32", "float16")
 
 
 @dataclass(frozen=True)
@@ -72,22 +77,29 @@ class BackendParams:
     ef_search: int = 128
     refine: int = 8
     train_size: int = 0
+    #: dtype of the stored refine vectors: ``float32`` (exact) or ``float16``
+    #: (half the memory; re-ranked cosines within ~1e-3 of exact).
+    storage: str = "float32"
+    #: k-means iterations of the coarse quantiser (and of the PQ codebooks).
+    niter: int = 10
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise VectorIndexError(f"unknown index backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.storage not in STORAGES:
+            raise VectorIndexError(f"unknown vector storage {self.storage!r}; choose one of {', '.join(STORAGES)}")
 
 
 def backend_params(count: int, dim: int, *, backend: str = "auto", overrides: Mapping[str, Any] | None = None) -> BackendParams:
     """Backend and parameters for an index of ``count`` vectors of ``dim``.
 
     ``backend="auto"`` chooses ``flat`` up to :data:`FLAT_MAX` vectors and
-    ``ivf`` above. IVF uses about ``4 * sqrt(count)`` lists (so a list holds
-    ~``sqrt(count)/4`` vectors) and visits 32 of them; its codec is 8-bit
-    scalar quantisation up to 300,000 vectors (1 byte a dimension, near-exact
-    candidates) and product quantisation with one byte per 4 dimensions above
-    (so 1,000,000 x 584-d fused codes take 146 MB). Only N = 100,000 has
-    been measured so far (``docs/index.md``); the 1M parameters are untested.
+    ``ivf`` above. IVF uses about ``sqrt(count)`` lists (316 at 100,000,
+    1,000 at 1,000,000), visits 4 of them, and trains k-means on 64 points a
+    list for 10 iterations; its codec is 8-bit scalar quantisation up to
+    :data:`FLOAT16_MIN` vectors and 4-bit above (1,000,000 x 584-d fused codes
+    take 278 MiB), where the refine vectors are also stored as float16.
+    Measured with ``python -m bench.index`` (figures in ``docs/index.md``).
     """
     if backend == "auto":
         backend = "flat" if count <= FLAT_MAX else "ivf"
@@ -96,14 +108,27 @@ def backend_params(count: int, dim: int, *, backend: str = "auto", overrides: Ma
     if backend == "flat":
         params = BackendParams("flat")
     elif backend == "ivf":
-        nlist = max(1, min(int(4 * math.sqrt(max(count, 1))), max(1, count // 39)))
-        codec = "SQ8" if count <= 300_000 else f"PQ{_pq_m(dim)}"
-        params = BackendParams("ivf", nlist=nlist, codec=codec, nprobe=min(nlist, 32), refine=8, train_size=min(count, 32 * nlist))
+        nlist = max(1, min(int(IVF_LISTS_PER_SQRT * math.sqrt(max(count, 1))), max(1, count // 39)))
+        # 4-bit codes above FLOAT16_MIN: PQ codebooks took 530 s to train on
+        # this machine at N = 100,000 (faiss PQ146 over 584 dims), SQ needs none.
+        codec = "SQ8" if count <= FLOAT16_MIN else "SQ4"
+        params = BackendParams(
+            "ivf", nlist=nlist, codec=codec, nprobe=min(nlist, IVF_NPROBE), refine=8, train_size=min(count, IVF_TRAIN_PER_LIST * nlist),
+            storage="float16" if count > FLOAT16_MIN else "float32",
+        )
     else:
-        params = BackendParams("hnsw", m=32, ef_construction=80, ef_search=128, refine=8)
+        params = BackendParams("hnsw", m=32, ef_construction=80, ef_search=128, refine=8, storage="float16" if count > FLOAT16_MIN else "float32")
     if overrides:
         params = BackendParams(**{**asdict(params), **dict(overrides)})
     return params
+
+
+#: IVF lists per square root of the catalogue size, lists probed per query,
+#: and k-means training points per list (a seeded sample). See docs/index.md
+#: for the measurements behind them.
+IVF_LISTS_PER_SQRT = 1
+IVF_NPROBE = 4
+IVF_TRAIN_PER_LIST = 64
 
 
 def _pq_m(dim: int) -> int:
@@ -123,10 +148,11 @@ class VectorStore:
     once, so a million ids cost 16 MB, not a Python dict.
     """
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, *, dtype: str = "float32") -> None:
         self.dim = int(dim)
+        self.dtype = np.dtype(dtype)
         self.ids = np.zeros(0, np.int64)
-        self.vectors = np.zeros((0, self.dim), np.float32)
+        self.vectors = np.zeros((0, self.dim), self.dtype)
         self._sorted_ids = self.ids
         self._sorted_rows = np.zeros(0, np.int64)
         #: True when ``vectors`` is a read-only view of the file (shared page cache).
@@ -157,7 +183,8 @@ class VectorStore:
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Append (ids must not be present; the caller removes replaced ids first)."""
         self.ids = np.concatenate([self.ids, ids])
-        self.vectors = np.concatenate([np.asarray(self.vectors), vectors]) if len(self.vectors) else np.array(vectors, dtype=np.float32)
+        vectors = np.asarray(vectors, dtype=self.dtype)
+        self.vectors = np.concatenate([np.asarray(self.vectors), vectors]) if len(self.vectors) else np.array(vectors, dtype=self.dtype)
         self.memory_mapped = False
         self._reindex()
 
@@ -178,18 +205,22 @@ class VectorStore:
 
     def save(self, folder: Path) -> None:
         np.save(folder / _IDS_FILE, np.ascontiguousarray(self.ids))
-        np.save(folder / _VECTORS_FILE, np.ascontiguousarray(self.vectors, dtype=np.float32))
+        np.save(folder / _VECTORS_FILE, np.ascontiguousarray(self.vectors, dtype=self.dtype))
+
+    def gather(self, rows: np.ndarray) -> np.ndarray:
+        """float32 ``(len(rows), dim)`` copies of the stored rows (``rows`` all valid)."""
+        return np.asarray(self.vectors[rows], dtype=np.float32)
 
     @classmethod
-    def load(cls, folder: Path, *, dim: int, mmap: bool = True) -> "VectorStore":
-        store = cls(dim)
+    def load(cls, folder: Path, *, dim: int, mmap: bool = True, dtype: str = "float32") -> "VectorStore":
+        store = cls(dim, dtype=dtype)
         try:
             store.ids = np.load(folder / _IDS_FILE, allow_pickle=False)
             vectors = np.load(folder / _VECTORS_FILE, allow_pickle=False, mmap_mode="r" if mmap else None)
         except (OSError, ValueError) as error:
             raise IndexCorruptError(f"{folder}: cannot read the stored vectors ({error})") from None
-        if vectors.ndim != 2 or vectors.shape != (store.ids.size, dim) or vectors.dtype != np.float32:
-            raise IndexCorruptError(f"{folder}: stored vectors are {vectors.shape} {vectors.dtype}, expected ({store.ids.size}, {dim}) float32")
+        if vectors.ndim != 2 or vectors.shape != (store.ids.size, dim) or vectors.dtype != store.dtype:
+            raise IndexCorruptError(f"{folder}: stored vectors are {vectors.shape} {vectors.dtype}, expected ({store.ids.size}, {dim}) {store.dtype}")
         # A plain ndarray over the mapping: the memmap subclass slows every fancy-index gather.
         store.memory_mapped = isinstance(vectors, np.memmap)
         store.vectors = np.asarray(vectors)
@@ -205,6 +236,36 @@ def _set_threads() -> None:
 
     if faiss.omp_get_max_threads() != 1:
         faiss.omp_set_num_threads(1)
+
+
+class IdSubset:
+    """A set of int64 ids as a bitmap FAISS can test while it scans (``IDSelectorBitmap``).
+
+    ``ids`` int64 ``(n,)``, non-negative. Costs ``max(ids) / 8`` bytes (125 kB
+    for ids up to a million).
+    """
+
+    def __init__(self, ids: np.ndarray) -> None:
+        import faiss
+
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if ids.size and ids.min() < 0:
+            raise VectorIndexError("an id subset holds non-negative ids only")
+        member = np.zeros(int(ids.max()) + 1 if ids.size else 1, dtype=bool)
+        member[ids] = True
+        self.size = int(ids.size)
+        self.member = member
+        self._bitmap = np.packbits(member, bitorder="little")
+        self.selector = faiss.IDSelectorBitmap(self._bitmap.size, faiss.swig_ptr(self._bitmap))
+
+    def __len__(self) -> int:
+        return self.size
+
+    def contains(self, ids: np.ndarray) -> np.ndarray:
+        """bool, same shape as ``ids``."""
+        ids = np.asarray(ids, dtype=np.int64)
+        inside = (ids >= 0) & (ids < self.member.size)
+        return inside & self.member[np.where(inside, ids, 0)]
 
 
 class AnnIndex:
@@ -247,8 +308,11 @@ class AnnIndex:
             # 10 k-means iterations on <= 32 points a list: the lists only route
             # queries, the exact refine fixes the scores; more iterations cost
             # build minutes for no measured recall.
-            ivf.cp.max_points_per_centroid = 32
-            ivf.cp.niter = 10
+            ivf.cp.max_points_per_centroid = max(IVF_TRAIN_PER_LIST, 1)
+            ivf.cp.niter = self.params.niter
+            if codec.startswith("PQ"):
+                # PQ codebooks: the same sample, the same few iterations (faiss default 25).
+                faiss.downcast_index(ivf).pq.cp.niter = self.params.niter
             if self.params.train_size and vectors.shape[0] > self.params.train_size:
                 pick = np.random.default_rng(seed).choice(vectors.shape[0], self.params.train_size, replace=False)
                 vectors = vectors[np.sort(pick)]
@@ -276,21 +340,32 @@ class AnnIndex:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         self._index.remove_ids(faiss.IDSelectorBatch(ids.size, faiss.swig_ptr(ids)))
 
-    def _exact(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        import faiss
+    def search(self, queries: np.ndarray, k: int, *, only: "IdSubset | None" = None) -> tuple[np.ndarray, np.ndarray]:
+        """Approximate ``(ids int64 (q, k), scores float32 (q, k))``; ``-1`` pads (callers filter).
 
-        _set_threads()
-        scores, rows = faiss.knn(queries, np.ascontiguousarray(self._store.vectors), k, metric=faiss.METRIC_INNER_PRODUCT)
-        ids = np.where(rows >= 0, self._store.ids[np.maximum(rows, 0)], -1)
-        return ids, scores
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Approximate ``(ids int64 (q, k), scores float32 (q, k))``; ``-1`` pads (callers filter)."""
+        With ``only``, ids outside the subset are skipped while scanning (a FAISS ``IDSelector``).
+        """
         _set_threads()
         if self._index is None or len(self) == 0:
             return np.full((queries.shape[0], 0), -1, np.int64), np.zeros((queries.shape[0], 0), np.float32)
-        scores, ids = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), int(k))
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if only is None:
+            scores, ids = self._index.search(queries, int(k))
+        else:
+            scores, ids = self._index.search(queries, int(k), params=self._search_params(only))
         return ids, scores
+
+    def _search_params(self, only: "IdSubset") -> Any:
+        import faiss
+
+        if self.params.backend == "ivf":
+            params = faiss.SearchParametersIVF()
+            params.nprobe = int(faiss.extract_index_ivf(self._index).nprobe)
+        else:
+            params = faiss.SearchParametersHNSW()
+            params.efSearch = int(faiss.downcast_index(self._index.index).hnsw.efSearch)
+        params.sel = only.selector
+        return params
 
     def set_search(self, *, nprobe: int | None = None, ef_search: int | None = None) -> None:
         """Change the search effort of a built index (benchmarks, settings)."""
@@ -343,7 +418,7 @@ class VectorIndex:
             raise VectorIndexError(f"an index needs a positive dimension, got {dim}")
         self.dim = int(dim)
         self.params = params or backend_params(0, self.dim, backend=backend)
-        self._store = VectorStore(self.dim)
+        self._store = VectorStore(self.dim, dtype=self.params.storage)
         self._ann = AnnIndex(self.dim, self.params) if self.params.backend != "flat" else None
         # Ids removed from an HNSW graph that cannot drop them: filtered from its candidates.
         self._removed = np.zeros(0, np.int64)
@@ -412,18 +487,21 @@ class VectorIndex:
                 self._removed = np.union1d(self._removed, gone)
         return int(gone.size)
 
-    def candidates(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def candidates(self, queries: np.ndarray, k: int, *, only: IdSubset | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Approximate nearest ids of each query, ``(ids (q, k'), approx scores)``; ``-1`` marks no result.
 
-        Only ids that are in the index come out. For ``flat`` these are exact.
+        Only ids that are in the index (and in ``only``, when given) come
+        out. For ``flat`` these are exact.
         """
         queries = self._check_queries(queries)
-        k = min(int(k), len(self))
+        k = min(int(k), len(self) if only is None else len(only))
         if k <= 0:
             return np.full((queries.shape[0], 0), -1, np.int64), np.zeros((queries.shape[0], 0), np.float32)
         if self._ann is None:
-            return self._exact(queries, k)
-        ids, scores = self._ann.search(queries, k + (self._removed.size if self.params.backend == "hnsw" else 0))
+            if only is None:
+                return self._exact(queries, k)
+            return self._exact_subset(queries, k, only)
+        ids, scores = self._ann.search(queries, k + (self._removed.size if self.params.backend == "hnsw" else 0), only=only)
         if self._removed.size:
             ids = np.where(np.isin(ids, self._removed), -1, ids)
         return ids, scores
@@ -432,9 +510,30 @@ class VectorIndex:
         import faiss
 
         _set_threads()
-        scores, rows = faiss.knn(queries, np.ascontiguousarray(self._store.vectors), k, metric=faiss.METRIC_INNER_PRODUCT)
+        if self._store.dtype == np.float32:
+            scores, rows = faiss.knn(queries, np.ascontiguousarray(self._store.vectors), k, metric=faiss.METRIC_INNER_PRODUCT)
+        else:
+            # float16 storage: converted a block at a time (no full float32 copy).
+            scores = np.full((queries.shape[0], 0), -np.inf, np.float32)
+            rows = np.zeros((queries.shape[0], 0), np.int64)
+            for start in range(0, len(self._store), 65_536):
+                block = np.asarray(self._store.vectors[start : start + 65_536], dtype=np.float32)
+                s_block, r_block = faiss.knn(queries, block, min(k, block.shape[0]), metric=faiss.METRIC_INNER_PRODUCT)
+                scores = np.concatenate([scores, s_block], axis=1)
+                rows = np.concatenate([rows, r_block + start], axis=1)
+                keep = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+                scores, rows = np.take_along_axis(scores, keep, axis=1), np.take_along_axis(rows, keep, axis=1)
         ids = np.where(rows >= 0, self._store.ids[np.maximum(rows, 0)], -1)
         return ids, scores
+
+    def _exact_subset(self, queries: np.ndarray, k: int, only: IdSubset) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.flatnonzero(only.contains(self._store.ids))
+        if rows.size == 0:
+            return np.full((queries.shape[0], 0), -1, np.int64), np.zeros((queries.shape[0], 0), np.float32)
+        k = min(k, rows.size)
+        scores = queries @ self._store.gather(rows).T
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return self._store.ids[rows[top]], np.take_along_axis(scores, top, axis=1).astype(np.float32)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest ids of each query row, with exact cosines.
@@ -469,7 +568,7 @@ class VectorIndex:
             duplicate = np.zeros_like(valid)
             np.put_along_axis(duplicate, order, repeated, axis=1)
             valid &= ~duplicate
-        gathered = np.asarray(self._store.vectors)[np.maximum(rows, 0).reshape(-1)].reshape(*rows.shape, self.dim) if rows.size else np.zeros((*rows.shape, self.dim), np.float32)
+        gathered = self._store.gather(np.maximum(rows, 0).reshape(-1)).reshape(*rows.shape, self.dim) if rows.size else np.zeros((*rows.shape, self.dim), np.float32)
         scores = np.einsum("qcd,qd->qc", gathered, queries)
         scores = np.where(valid, scores, -np.inf).astype(np.float32)
         order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
@@ -491,7 +590,7 @@ class VectorIndex:
         rows = self._store.rows(ids)
         if (rows < 0).any():
             raise VectorIndexError(f"id {int(ids[np.argmax(rows < 0)])} is not in the index")
-        return np.asarray(self._store.vectors[rows], dtype=np.float32)
+        return self._store.gather(rows)
 
     def save(self, folder: Path) -> None:
         """Write the index into ``folder`` (created if missing)."""
@@ -528,7 +627,7 @@ class VectorIndex:
         except (KeyError, TypeError, ValueError) as error:
             raise IndexCorruptError(f"{folder}: {_META_FILE} is incomplete ({error})") from None
         index = cls(dim, params=params)
-        index._store = VectorStore.load(folder, dim=dim, mmap=mmap)
+        index._store = VectorStore.load(folder, dim=dim, mmap=mmap, dtype=params.storage)
         if len(index._store) != meta["count"]:
             raise IndexCorruptError(f"{folder}: holds {len(index._store)} vectors, meta says {meta['count']}")
         if params.backend != "flat":

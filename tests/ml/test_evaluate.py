@@ -104,3 +104,19 @@ def test_hybrid_at_the_ends_of_the_sweep_equals_each_modality(small_manifest):
 def test_a_broken_manifest_exits_with_a_message(tmp_path, capsys):
     assert main([str(tmp_path / "nope.csv"), "--out", str(tmp_path / "r.json")]) == 2
     assert "cannot open the manifest" in capsys.readouterr().err
+
+
+def test_learned_fusion_row_and_whitening_comparison(small_manifest):
+    from ml.audio.baseline import MfccStatsEmbedder
+    from ml.fusion.learned import FusionModel
+    from ml.text.encoder import SentenceEncoder
+
+    audio, lyrics = MfccStatsEmbedder(max_seconds=5), SentenceEncoder()
+    # Identity projections: the learned row must reproduce the weighted hybrid at the same balance.
+    identity = FusionModel("identity", {"audio": np.eye(audio.dim, dtype=np.float32), "lyrics": np.eye(lyrics.dim, dtype=np.float32)})
+    report = evaluate(manifest_read(small_manifest), audio_embedders=[audio], lyrics_embedders=[lyrics], ks=(3,), fusion=identity, balance=0.5)
+    assert report["methods"]["hybrid:learned-identity"] == report["methods"]["hybrid:weighted-0.50"]
+    assert set(report["whitening"]) == {"standardise", "whiten", "none"}
+    standardise = report["whitening"]["standardise"]
+    assert standardise["audio"] == report["methods"]["audio:mfcc-stats"]
+    assert standardise["hybrid-0.50"] == report["methods"]["hybrid:weighted-0.50"]

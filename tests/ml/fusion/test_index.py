@@ -14,6 +14,8 @@ class VectorIndexContract:
     dim = 24
     #: Share of the exact top-k an approximate backend must find (1.0: exact).
     min_recall = 1.0
+    #: How close returned scores are to exact cosines (float16 storage rounds).
+    score_atol = 1e-5
 
     @pytest.fixture
     def data(self, rng):
@@ -34,7 +36,7 @@ class VectorIndexContract:
             order = np.argsort(-exact[row])[:10]
             hits += len(set(found_ids[row]) & set(ids[order]))
             # Whatever is returned carries its exact cosine, best first.
-            np.testing.assert_allclose(found_scores[row], exact[row][[position[int(i)] for i in found_ids[row]]], atol=1e-5)
+            np.testing.assert_allclose(found_scores[row], exact[row][[position[int(i)] for i in found_ids[row]]], atol=self.score_atol)
             assert list(found_scores[row]) == sorted(found_scores[row], reverse=True)
         assert hits / 200 >= self.min_recall
 
@@ -93,7 +95,7 @@ class VectorIndexContract:
         index.add(ids[:3], vectors[:3])
         index.add(ids[:1], vectors[3:4])
         assert len(index) == 3
-        np.testing.assert_allclose(index.vectors(ids[:1]), vectors[3:4], atol=1e-6)
+        np.testing.assert_allclose(index.vectors(ids[:1]), vectors[3:4], atol=max(1e-6, self.score_atol))
 
     def test_save_load_round_trip(self, make, data, tmp_path):
         ids, vectors = data
@@ -146,6 +148,55 @@ class TestIvfPqIndex(VectorIndexContract):
         return lambda dim: VectorIndex(dim, params=backend_params(300, dim, backend="ivf", overrides={"nlist": 4, "nprobe": 4, "codec": "PQ6x4", "refine": 10}))
 
 
+class TestIvfFloat16Index(VectorIndexContract):
+    """The 1M configuration scaled down: IVF with 4-bit codes, refine vectors stored as float16."""
+
+    min_recall = 0.9
+    score_atol = 2e-3
+
+    @pytest.fixture
+    def make(self):
+        return lambda dim: VectorIndex(dim, params=backend_params(300, dim, backend="ivf", overrides={"nlist": 4, "nprobe": 4, "codec": "SQ4", "refine": 10, "storage": "float16"}))
+
+
+class TestFlatFloat16Index(VectorIndexContract):
+    """A modality of a million-track hybrid index: float16 vectors, exact scan in blocks."""
+
+    score_atol = 2e-3
+
+    @pytest.fixture
+    def make(self):
+        return lambda dim: VectorIndex(dim, params=backend_params(0, dim, backend="flat", overrides={"storage": "float16"}))
+
+
+def test_float16_storage_round_trips_and_halves_the_file(rng, tmp_path):
+    vectors = l2_normalise(rng.standard_normal((200, 16)))
+    index = VectorIndex(16, params=backend_params(0, 16, backend="flat", overrides={"storage": "float16"}))
+    index.add(np.arange(200), vectors)
+    index.save(tmp_path / "i")
+    assert (tmp_path / "i" / "vectors.npy").stat().st_size < 200 * 16 * 3
+    loaded = VectorIndex.load(tmp_path / "i")
+    assert loaded.params.storage == "float16" and loaded.store.memory_mapped
+    np.testing.assert_allclose(loaded.vectors(np.arange(5)), vectors[:5], atol=1e-3)
+    with pytest.raises(VectorIndexError, match="unknown vector storage"):
+        backend_params(0, 4, overrides={"storage": "int3"})
+
+
+@pytest.mark.parametrize("backend", ["flat", "ivf", "hnsw"])
+def test_candidates_restricted_to_a_subset(rng, backend):
+    from ml.fusion.index import IdSubset
+
+    vectors = l2_normalise(rng.standard_normal((300, 12)))
+    ids = np.arange(300, dtype=np.int64) * 3 + 1
+    index = VectorIndex(12, params=backend_params(300, 12, backend=backend, overrides={"nlist": 4, "nprobe": 4} if backend == "ivf" else None))
+    index.add(ids, vectors)
+    subset = IdSubset(ids[::5])
+    found, _ = index.candidates(vectors[:3], 20, only=subset)
+    found = found[found >= 0]
+    assert found.size and np.isin(found, ids[::5]).all()
+    assert subset.contains(np.array([ids[5], ids[6], -1, 10**9])).tolist() == [True, False, False, False]
+
+
 class TestHnswIndex(VectorIndexContract):
     min_recall = 0.95
 
@@ -172,7 +223,7 @@ def test_ivf_probing_few_lists_still_finds_clustered_neighbours(rng):
 def test_the_backend_follows_the_catalogue_size():
     assert backend_params(5_000, 584).backend == "flat"
     large = backend_params(1_000_000, 584)
-    assert large.backend == "ivf" and large.codec == "PQ146" and large.nlist == 4000
+    assert large.backend == "ivf" and large.codec == "SQ4" and large.nlist == 1000 and large.storage == "float16"
     assert backend_params(100_000, 584).codec == "SQ8"
     assert backend_params(100, 584, backend="hnsw").backend == "hnsw"
     with pytest.raises(VectorIndexError, match="unknown index backend"):
