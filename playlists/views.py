@@ -20,6 +20,7 @@ from playlists.forms import FORM_ATTRIBUTES, PlaylistForm
 from playlists.generation import upload_analyse
 from playlists.models import Artist, Playlist, Track
 from playlists.streaming import file_exists, file_response_ranged
+from playlists.pictures import SPECTROGRAM_KINDS
 
 PAGE_SIZE = 25
 
@@ -73,6 +74,7 @@ def track_detail(request: HttpRequest, track_id: int) -> HttpResponse:
             "similar_error": similar_error,
             "balance": balance,
             "playable": file_exists(track.audio_path),
+            "picture_kinds": SPECTROGRAM_KINDS,
         },
     )
 
