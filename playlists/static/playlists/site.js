@@ -222,8 +222,8 @@
     document.getElementById("player-prev").addEventListener("click", function () {
       if (audio.currentTime > 3) { audio.currentTime = 0; } else { load(current - 1, 0, true); }
     });
-    audio.addEventListener("play", function () { play.textContent = "⏸"; play.setAttribute("aria-label", "Pause"); root.classList.add("playing"); });
-    audio.addEventListener("pause", function () { play.textContent = "▶"; play.setAttribute("aria-label", "Play"); root.classList.remove("playing"); remember(); });
+    audio.addEventListener("play", function () { play.setAttribute("aria-label", "Pause"); root.classList.add("playing"); });
+    audio.addEventListener("pause", function () { play.setAttribute("aria-label", "Play"); root.classList.remove("playing"); remember(); });
     audio.addEventListener("ended", function () { if (current + 1 < queue.length) { load(current + 1, 0, true); } });
     audio.addEventListener("timeupdate", function () {
       if (audio.duration) { seek.max = audio.duration; seek.value = audio.currentTime; }
