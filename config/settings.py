@@ -162,3 +162,12 @@ SPOTIFY_BACKOFF_S = _env_float("SPOTIFY_BACKOFF_S", 1.0)
 SPOTIFY_MAX_WAIT_S = _env_float("SPOTIFY_MAX_WAIT_S", 60.0)
 SPOTIFY_MATCH_THRESHOLD = _env_float("SPOTIFY_MATCH_THRESHOLD", 0.8)
 SPOTIFY_CACHE_SECONDS = _env_float("SPOTIFY_CACHE_SECONDS", 7 * 24 * 3600)
+
+# Pictures of the music (issue 8): spectrograms and the catalogue map are drawn once and cached here.
+CROSSFADE_PICTURES_DIR = Path(os.environ.get("CROSSFADE_PICTURES_DIR", CROSSFADE_DATA_DIR / "pictures")).resolve()
+# Trained models write <family>/<version>/*.csv training curves here; the Models page draws them.
+CROSSFADE_MODELS_DIR = Path(os.environ.get("CROSSFADE_MODELS_DIR", CROSSFADE_DATA_DIR / "models")).resolve()
+# The `python -m ml.evaluate --out` report the Evaluation page shows: a file, or a folder whose newest *.json is shown.
+CROSSFADE_EVALUATION_REPORT = Path(os.environ.get("CROSSFADE_EVALUATION_REPORT", CROSSFADE_DATA_DIR / "evaluation")).resolve()
+# t-SNE grows quadratically: larger catalogues are sampled (seeded) down to this many points on the map.
+CROSSFADE_MAP_MAX_POINTS = int(_env_float("CROSSFADE_MAP_MAX_POINTS", 5000))

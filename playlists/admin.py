@@ -48,7 +48,7 @@ class TrackAdmin(admin.ModelAdmin):
     autocomplete_fields = ("artist", "album")
     readonly_fields = ("content_hash", "file_size", "file_mtime", "created_at", "updated_at")
     inlines = [EmbeddingInline]
-    actions = ["exclude_from_playlists", "include_in_playlists", "mark_for_reembedding", "spotify_lookup"]
+    actions = ["exclude_from_playlists", "include_in_playlists", "mark_for_reembedding", "reembed_now", "spotify_lookup"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("embeddings")
@@ -87,21 +87,30 @@ class TrackAdmin(admin.ModelAdmin):
 
     @admin.action(description="Look up on Spotify")
     def spotify_lookup(self, request, queryset) -> None:
-        from django_tasks.base import TaskResultStatus
-
-        from playlists.tasks import spotify_enrich_task
+        from playlists.jobs import job_start
+        from playlists.models import Job
+        from playlists.tasks import spotify_enrich_job_task
 
         ids = list(queryset.values_list("id", flat=True))
-        result = spotify_enrich_task.enqueue(ids)
-        if result.status == TaskResultStatus.SUCCESSFUL:
-            outcome = result.return_value
+        job = job_start(spotify_enrich_job_task, kind="spotify_enrich", label=f"Spotify lookup of {len(ids)} tracks", user=request.user, args=(ids,))
+        if job.status == Job.Status.DONE:
+            outcome = job.outcome
             level = messages.WARNING if outcome["stopped"] or outcome["failed"] else messages.SUCCESS
             text = f"Spotify: {outcome['found']} found, {outcome['not_found']} without a good match, {outcome['failed']} failed."
             self.message_user(request, text + (f" Stopped: {outcome['stopped']}" if outcome["stopped"] else ""), level)
-        elif result.status == TaskResultStatus.FAILED:
-            self.message_user(request, "The Spotify lookup failed; see the log (is SPOTIFY_CLIENT_ID set?).", messages.ERROR)
+        elif job.status == Job.Status.FAILED:
+            self.message_user(request, f"The Spotify lookup failed: {job.error.splitlines()[0] if job.error else 'see the log'} (is SPOTIFY_CLIENT_ID set?).", messages.ERROR)
         else:
-            self.message_user(request, f"{len(ids)} tracks queued for a Spotify lookup; results appear under Spotify lookups.", messages.INFO)
+            self.message_user(request, f"{len(ids)} tracks queued for a Spotify lookup; follow it under Tasks, results appear under Spotify lookups.", messages.INFO)
+
+    @admin.action(description="Re-embed now (background reindex)")
+    def reembed_now(self, request, queryset) -> None:
+        from playlists.jobs import job_start_once
+        from playlists.tasks import reindex_task
+
+        deleted, _ = Embedding.objects.filter(track__in=queryset).delete()
+        job = job_start_once(reindex_task, kind="reindex", key="", label="Reindex after re-embedding selected tracks", user=request.user)
+        self.message_user(request, f"{deleted} embeddings cleared; {job.label}: {job.get_status_display()} (see Tasks).", messages.SUCCESS if job.status != "failed" else messages.ERROR)
 
 
 @admin.register(SpotifyLookup)
@@ -199,3 +208,36 @@ class FusionModelAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# -- issue 8: background tasks and the control room -----------------------------------
+from django.utils.html import format_html  # noqa: E402
+
+from playlists.models import Job  # noqa: E402
+
+admin.site.index_template = "admin/crossfade_index.html"
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ("label", "kind", "status", "progress", "short_outcome", "requested_by", "created_at", "finished_at")
+    list_filter = ("status", "kind")
+    search_fields = ("label", "error", "key")
+    readonly_fields = ("kind", "label", "status", "progress_done", "progress_total", "progress_note", "outcome", "error", "key", "requested_by", "task_result_id", "created_at", "started_at", "finished_at")
+
+    def has_add_permission(self, request) -> bool:
+        # Jobs are started by the site (Tasks page, admin actions), never typed in.
+        return False
+
+    @admin.display(description="progress")
+    def progress(self, job) -> str:
+        if job.finished:
+            return "–"
+        percent = job.percent
+        return format_html("<progress max='100' value='{}'></progress> {}", percent or 0, job.progress_note) if percent is not None else job.progress_note or "waiting"
+
+    @admin.display(description="outcome")
+    def short_outcome(self, job) -> str:
+        if job.error:
+            return job.error.splitlines()[0][:120]
+        return ", ".join(f"{key}: {value}" for key, value in job.outcome.items())[:160]

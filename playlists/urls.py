@@ -1,6 +1,6 @@
 from django.urls import path
 
-from playlists import api, spotify_views, views, views_keep
+from playlists import api, spotify_views, views, views_keep, views_site
 
 app_name = "playlists"
 
@@ -27,6 +27,15 @@ urlpatterns = [
     path("api/tokens/", views_keep.api_tokens, name="api_tokens"),
     path("api/recommendations", api.api_recommendations, name="api_recommendations"),
     path("api/openapi.json", api.api_openapi, name="api_openapi"),
+    # issue 8: tasks, pictures, seed search
+    path("tasks/", views_site.job_list, name="job_list"),
+    path("tasks/<int:job_id>.json", views_site.job_status, name="job_status"),
+    path("tasks/reindex", views_site.reindex_start, name="reindex_start"),
+    path("tracks/<int:track_id>/picture/<str:kind>.png", views_site.track_picture, name="track_picture"),
+    path("map/", views_site.catalogue_map_page, name="catalogue_map"),
+    path("evaluation/", views_site.evaluation_page, name="evaluation"),
+    path("models/", views_site.models_page, name="models"),
+    path("api/tracks/search", views_site.api_track_search, name="api_track_search"),
 ]
 urlpatterns += [
     path("search/themes/", views.theme_search, name="theme_search"),

@@ -20,6 +20,7 @@ from playlists.forms import FORM_ATTRIBUTES, PlaylistForm
 from playlists.generation import upload_analyse
 from playlists.models import Artist, Playlist, Track
 from playlists.streaming import file_exists, file_response_ranged
+from playlists.pictures import SPECTROGRAM_KINDS
 
 PAGE_SIZE = 25
 
@@ -75,6 +76,7 @@ def track_detail(request: HttpRequest, track_id: int) -> HttpResponse:
             "similar_error": similar_error,
             "balance": balance,
             "playable": file_exists(track.audio_path),
+            "picture_kinds": SPECTROGRAM_KINDS,
         },
     )
 
@@ -99,6 +101,9 @@ def playlist_new(request: HttpRequest) -> HttpResponse:
                 controls = form.controls()
                 upload = form.cleaned_data.get("seed_file")
                 if upload:
+                    # Analysed here, not in a background task: this request needs the vector to answer,
+                    # and the work is bounded (at most CROSSFADE_UPLOAD_MAX_MB read, only the first
+                    # max_seconds of audio decoded and embedded; about 0.6 s for a 30 MB file, see docs/site.md).
                     controls["seed_audio"] = [upload_analyse(upload.name, upload.chunks(), size=upload.size)]
                 playlist = services.playlist_generate(
                     owner=request.user,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -125,6 +125,11 @@ def track_rate(request: HttpRequest, track_id: int) -> HttpResponse:
             services.rating_set(user=request.user, track_id=track_id, value=value)
         except CrossfadeError as error:
             raise Http404(str(error))
+    if request.headers.get("Accept", "").startswith("application/json"):
+        # The like/dislike buttons' script (static/playlists/site.js) posts in the background.
+        if value is None:
+            return JsonResponse({"error": {"status": 400, "message": "a rating is like, dislike or clear"}}, status=400)
+        return JsonResponse({"track": track_id, "rating": value})
     target = request.POST.get("next") or ""
     if target.startswith("/") and not target.startswith("//"):
         return redirect(target)

@@ -32,3 +32,9 @@ def index_dir(settings, tmp_path) -> Path:
     folder = tmp_path / "index"
     settings.CROSSFADE = dataclasses.replace(settings.CROSSFADE, index_dir=folder)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _pictures_in_tmp(settings, tmp_path_factory):
+    """Cached pictures and the map go to a temporary folder, never the checkout's data/."""
+    settings.CROSSFADE_PICTURES_DIR = tmp_path_factory.mktemp("pictures")

@@ -37,3 +37,19 @@ def language_label(code: str | None) -> str:
     from ml.text.language import language_label as label
 
     return label(code or "")
+
+
+@register.simple_tag(takes_context=True)
+def rating_of(context, track) -> int:
+    """The signed-in user's rating of ``track`` (1, -1 or 0), read once per request for every track."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return 0
+    ratings = getattr(request, "_crossfade_ratings", None)
+    if ratings is None:
+        from playlists.selectors import ratings_of
+
+        ratings = ratings_of(user=user)
+        request._crossfade_ratings = ratings
+    return ratings.get(track.id, 0)

@@ -1,0 +1,50 @@
+"""Admin pages that are not one model's list: the index versions on disk and the models they hold."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from ml.errors import MLError
+from playlists import engine
+
+
+def index_versions_read() -> list[dict]:
+    """Every complete index version, newest first: name, serving, built, counts per modality and model versions."""
+    store = engine.index_store()
+    current = store.current_version()
+    rows = []
+    for name in reversed(store.versions()):
+        try:
+            meta = store.meta(name)
+        except MLError as error:
+            rows.append({"version": name, "serving": name == current, "error": str(error)})
+            continue
+        modalities = meta.get("modalities", {})
+        rows.append(
+            {
+                "version": name,
+                "serving": name == current,
+                "built_at": meta.get("built_at", ""),
+                "build_seconds": meta.get("build_seconds"),
+                "tracks": meta.get("tracks"),
+                "backend": meta.get("backend", ""),
+                "modalities": [
+                    {"name": m, "count": info.get("count"), "dim": info.get("dim"), "model_version": info.get("model_version", ""), "whitening": info.get("whitening", "")}
+                    for m, info in modalities.items()
+                ],
+                "update_note": meta.get("update", {}).get("note", "") if isinstance(meta.get("update"), dict) else "",
+                "error": "",
+            }
+        )
+    return rows
+
+
+def index_versions(request: HttpRequest) -> HttpResponse:
+    context = {
+        **admin.site.each_context(request),
+        "title": "Index versions",
+        "versions": index_versions_read(),
+        "root": engine.index_store().root,
+    }
+    return TemplateResponse(request, "admin/playlists/index_versions.html", context)
