@@ -81,15 +81,39 @@ def playlist_item_remove(request: HttpRequest, playlist_id: int, item_id: int) -
 @require_POST
 def playlist_regenerate(request: HttpRequest, playlist_id: int) -> HttpResponse:
     playlist = _own_playlist(request, playlist_id)
+    changes = _regenerate_changes(request)
     try:
-        playlist = services.playlist_regenerate(playlist)
-    except (CrossfadeError, MLError) as error:
+        playlist = services.playlist_regenerate(playlist, **changes)
+    except (CrossfadeError, MLError, ValueError) as error:
         messages.error(request, f"Could not regenerate: {error}")
         return _back(playlist)
-    messages.success(request, f"Regenerated “{playlist.name}” with the same settings.")
+    if changes:
+        changed = ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in changes.items())
+        messages.success(request, f"Regenerated “{playlist.name}” with {changed}; every other setting kept.")
+    else:
+        messages.success(request, f"Regenerated “{playlist.name}” with the same settings.")
     for note in getattr(playlist, "generation_messages", []):
         messages.warning(request, note)
     return _back(playlist)
+
+
+#: Controls the playlist page's "Adjust" form may change; anything else stays as stored.
+_ADJUSTABLE = {"length": int, "balance": float, "diversity": float, "taste": float, "max_per_artist": int, "order": str}
+
+
+def _regenerate_changes(request: HttpRequest) -> dict:
+    """The controls a regenerate request changes; an empty max_per_artist means no cap."""
+    changes: dict = {}
+    for name, kind in _ADJUSTABLE.items():
+        raw = request.POST.get(name)
+        if raw is None:
+            continue
+        raw = raw.strip()
+        if name == "max_per_artist" and raw == "":
+            changes[name] = None
+        elif raw != "":
+            changes[name] = kind(raw)
+    return changes
 
 
 @login_required

@@ -209,3 +209,24 @@ def test_like_dislike_buttons_and_for_you_says_what_it_needs(client, indexed, us
     rating_set(user=user, track_id=indexed["Westward"].id, value=1)
     for_you = client.get(reverse("playlists:for_you")).content.decode()
     assert "at least 5 likes and 5 dislikes" in for_you and "you have 1 and 0" in for_you
+
+
+def test_adjusting_a_playlist_changes_only_what_was_moved(client, indexed):
+    from django.contrib.auth import get_user_model
+
+    from playlists.services import playlist_generate
+
+    owner = get_user_model().objects.create_user("adjuster", password="a-long-password-7")
+    client.force_login(owner)
+    playlist = playlist_generate(owner=owner, seed_ids=[indexed["Salt Wind"].id], length=5, balance=0.5, diversity=0.2, order="flow")
+    page = client.get(reverse("playlists:playlist_detail", args=[playlist.id])).content.decode()
+    assert "Adjust and regenerate" in page and 'name="diversity"' in page and 'value="0.2"' in page
+    response = client.post(reverse("playlists:playlist_regenerate", args=[playlist.id]), {"length": 3, "balance": 1.0, "diversity": 0.2, "max_per_artist": "", "order": "flow"}, follow=True)
+    playlist.refresh_from_db()
+    assert playlist.settings["length"] == 3 and playlist.settings["balance"] == 1.0
+    assert playlist.settings["seed_ids"] == [indexed["Salt Wind"].id] and playlist.settings["order"] == "flow" and playlist.settings["diversity"] == 0.2
+    assert playlist.items.count() == 3 and "every other setting kept" in response.content.decode()
+    bad = client.post(reverse("playlists:playlist_regenerate", args=[playlist.id]), {"balance": 7}, follow=True)
+    assert "Could not regenerate" in bad.content.decode()
+    playlist.refresh_from_db()
+    assert playlist.settings["balance"] == 1.0
