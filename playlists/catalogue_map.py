@@ -82,7 +82,10 @@ class MapPoint:
 
 def _group_of(track: Track, colour_by: str) -> str:
     if colour_by == "language":
-        return track.language or "instrumental / unknown"
+        from ml.text.language import language_label
+
+        # Detection stores "zxx" (instrumental) and "und" (unsure): show them as words.
+        return language_label(track.language) if track.language else "unknown"
     if colour_by == "artist":
         return track.artist.name if track.artist else "unknown"
     if colour_by == "tag":

@@ -109,7 +109,7 @@ def test_the_map_is_laid_out_once_per_index_version_and_draws_a_playlist(indexed
     for track in Track.objects.all():
         assert reverse("playlists:track_detail", args=[track.id]) in page
     assert 'class="map-path"' in page and page.count("map-point on-path") == playlist.items.count()
-    assert "ru" in page and "instrumental / unknown" in page
+    assert "ru" in page and "instrumental" in page  # the drone has no lyrics: detected as zxx
     cached = list((settings.CROSSFADE_PICTURES_DIR / "map").glob("*.json"))
     assert len(cached) == 1 and json.loads(cached[0].read_text())["version"] == job.key
     client.get(reverse("playlists:catalogue_map"), {"colour": "genre"})
@@ -184,7 +184,9 @@ def test_admin_lists_index_versions_with_model_versions(indexed, client, staff):
     services.index_rebuild(full=True)
     page = client.get(reverse("admin_index_versions")).content.decode()
     assert page.count('class="index-version"') == 2 and "serving" in page
-    assert "mfcc-stats" in page and "audio" in page and "lyrics" in page
+    from playlists import engine
+
+    assert engine.embedder_get("audio").version in page and engine.embedder_get("lyrics").version in page
     assert "Crossfade control room" in client.get(reverse("admin:index")).content.decode()
 
 
