@@ -514,9 +514,6 @@ def playlist_build(settings: PlaylistSettings, *, user=None) -> BuiltPlaylist:
     wanted = settings.length - len(placed[: settings.length])
     catalogue_size = len(index)
     k = max(200, 4 * settings.length + len(seed_ids))
-    selected_ids: list[int] = []
-    relevance_of: dict[int, float] = {}
-    track_of: dict[int, Track] = {}
     filt = _Filter(settings)
     while True:
         candidates = np.concatenate([candidates_search(index, g, w, k) for g, w in groups]) if groups else np.zeros(0, np.int64)
