@@ -9,7 +9,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from django.db import transaction
@@ -594,17 +594,24 @@ from playlists.spotify_sync import (  # noqa: E402,F401 - re-exported as this mo
 # -- learned fusion ------------------------------------------------------------
 @dataclass
 class FusionTrainSummary:
-    version: str
-    metric: str
-    baseline: float | None
-    learned: float | None
-    is_default: bool
-    reason: str
-    train_tracks: int
-    test_tracks: int
-    test_artists: int
+    """One ``train_fusion`` run: the held-out decision plus what this catalogue contributed.
+
+    The decision's fields (``metric``, ``baseline``, ``learned``, ``is_default``,
+    ``reason``, ``train_tracks``, ``test_tracks``, ``test_artists``) read through.
+    """
+
+    decision: Any  # ml.fusion.learned.FusionDecision
     signals: dict[str, int]
     path: str = ""
+
+    @property
+    def version(self) -> str:
+        return self.decision.model.version
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "decision":  # not set yet (copying, unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.decision, name)
 
 
 def fusion_model_train(*, config=None, dry_run: bool = False, progress: Progress | None = None) -> FusionTrainSummary:
@@ -640,10 +647,7 @@ def fusion_model_train(*, config=None, dry_run: bool = False, progress: Progress
     data = FusionData(aligned, signals.genres, signals.artists, [codes(signals.genres), np.asarray(signals.albums, dtype=np.int64)], pairs)
     decision = fusion_fit_and_judge(data, config, progress=progress)
     counts = {"genre_tagged": sum(1 for g in signals.genres if g), "on_an_album": sum(1 for a in signals.albums if a >= 0), "playlist_pairs": int(len(pairs))}
-    summary = FusionTrainSummary(
-        decision.model.version, decision.metric, decision.baseline, decision.learned, decision.is_default, decision.reason,
-        decision.train_tracks, decision.test_tracks, decision.test_artists, counts,
-    )
+    summary = FusionTrainSummary(decision, counts)
     if dry_run:
         return summary
     folder = Path(settings.CROSSFADE_DATA_DIR) / "models" / "fusion" / decision.model.version
