@@ -148,3 +148,13 @@ def fake_spotify(spotify_spec, settings):
     finally:
         fake.stop()
     assert fake.violations == [], "requests or answers outside Spotify's OpenAPI description"
+
+
+@pytest.fixture
+def user(client):
+    """A signed-in listener."""
+    from django.contrib.auth import get_user_model
+
+    account = get_user_model().objects.create_user("ana", password="a-long-password-1")
+    client.force_login(account)
+    return account

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
 import pytest
 import soundfile
 from django.contrib.auth import get_user_model

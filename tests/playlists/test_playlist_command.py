@@ -8,17 +8,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from playlists.models import Playlist, Track
-from playlists.services import index_rebuild, library_ingest
+from playlists.models import Playlist
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def indexed(library, index_dir):
-    library_ingest(library)
-    index_rebuild()
-    return {t.title: t for t in Track.objects.all()}
 
 
 def _run(*args):

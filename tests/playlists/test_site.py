@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from playlists import services
-from playlists.models import Embedding, Job, Playlist, Rating, Track
+from playlists.models import Embedding, Job, Rating, Track
 
 pytestmark = pytest.mark.django_db
 

@@ -17,13 +17,6 @@ from playlists.models import Artist, Playlist, PlaylistItem, SpotifyAccount, Spo
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def user(client):
-    account = get_user_model().objects.create_user("ana", password="a-long-password-1")
-    client.force_login(account)
-    return account
-
-
 def _playlist(owner, tracks: list[Track], name: str = "Sea songs") -> Playlist:
     playlist = Playlist.objects.create(owner=owner, name=name, length=len(tracks))
     PlaylistItem.objects.bulk_create([PlaylistItem(playlist=playlist, track=t, position=i, is_seed=i == 0) for i, t in enumerate(tracks)])

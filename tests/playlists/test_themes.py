@@ -17,13 +17,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def indexed(library, index_dir):
-    library_ingest(library)
-    index_rebuild()
-    return {t.title: t for t in Track.objects.all()}
-
-
-@pytest.fixture
 def user(client):
     account = get_user_model().objects.create_user("theo", password="a-long-password-1")
     client.force_login(account)

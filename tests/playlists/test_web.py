@@ -11,13 +11,6 @@ from playlists.errors import SeedError
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def user(client):
-    account = get_user_model().objects.create_user("ana", password="a-long-password-1")
-    client.force_login(account)
-    return account
-
-
 def test_the_database_is_the_one_database_url_names():
     import os
 
