@@ -172,15 +172,24 @@ class FusionSignals:
 
     ``genres``: primary genre tag ("" if none); ``artists``: artist name (or a
     per-track placeholder); ``albums``: album id or -1; ``playlist_pairs``:
-    int64 ``(p, 2)`` row pairs of tracks a user picked as seeds of one playlist.
-    Generated playlist items are left out: they echo the model being trained.
-    Spotify fields are never read.
+    row pairs of tracks a user picked as seeds of one playlist;
+    ``like_pairs``: row pairs of tracks one user liked, each like paired with
+    the user's next :data:`LIKE_PAIR_WINDOW` likes in time (a taste is
+    local: the likes of one listening session hang together better than a
+    user's whole history, and the window keeps a heavy liker from
+    contributing quadratically many pairs). Dislikes are not a similarity
+    signal and are left out, and so are generated playlist items: they echo
+    the model being trained. Spotify fields are never read.
     """
 
     genres: list[str]
     artists: list[str]
     albums: list[int]
     playlist_pairs: list[tuple[int, int]]
+    like_pairs: list[tuple[int, int]]
+
+
+LIKE_PAIR_WINDOW = 8
 
 
 def fusion_signals(ids) -> FusionSignals:
@@ -199,7 +208,15 @@ def fusion_signals(ids) -> FusionSignals:
     for playlist in Playlist.objects.prefetch_related("seeds"):
         members = sorted(position[s.id] for s in playlist.seeds.all() if s.id in position)
         pairs.extend(combinations(members, 2))
-    return FusionSignals(genres, artists, albums, pairs)
+    liked: dict[int, list[int]] = {}
+    likes = Rating.objects.filter(value=Rating.Value.LIKE).order_by("user_id", "updated_at", "track_id").values_list("user_id", "track_id")
+    for user_id, track_id in likes:
+        if track_id in position:
+            liked.setdefault(user_id, []).append(position[track_id])
+    like_pairs = sorted(
+        {(min(a, b), max(a, b)) for rows in liked.values() for i, a in enumerate(rows) for b in rows[i + 1 : i + 1 + LIKE_PAIR_WINDOW]}
+    )
+    return FusionSignals(genres, artists, albums, pairs, like_pairs)
 
 
 def manifest_rows() -> tuple[list[dict[str, str]], int]:

@@ -643,10 +643,15 @@ def fusion_model_train(*, config=None, dry_run: bool = False, progress: Progress
         present[rows] = True
         aligned[modality] = (whitened, present)
     signals = fusion_signals(universe)
-    pairs = np.asarray(signals.playlist_pairs, dtype=np.int64).reshape(-1, 2)
+    pairs = np.asarray(signals.playlist_pairs + signals.like_pairs, dtype=np.int64).reshape(-1, 2)
     data = FusionData(aligned, signals.genres, signals.artists, [codes(signals.genres), np.asarray(signals.albums, dtype=np.int64)], pairs)
     decision = fusion_fit_and_judge(data, config, progress=progress)
-    counts = {"genre_tagged": sum(1 for g in signals.genres if g), "on_an_album": sum(1 for a in signals.albums if a >= 0), "playlist_pairs": int(len(pairs))}
+    counts = {
+        "genre_tagged": sum(1 for g in signals.genres if g),
+        "on_an_album": sum(1 for a in signals.albums if a >= 0),
+        "playlist_pairs": len(signals.playlist_pairs),
+        "like_pairs": len(signals.like_pairs),
+    }
     summary = FusionTrainSummary(decision, counts)
     if dry_run:
         return summary

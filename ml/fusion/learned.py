@@ -11,7 +11,8 @@ projection ``P_m`` (``(dim_m, d)``) into one ``d``-dimensional space:
 
 Training signal (never Spotify or Kaggle fields): two tracks by *different*
 artists are a positive pair when they share a genre tag from their files, an
-album, or a user's playlist (co-membership). The loss is a multi-positive
+album, a user's playlist (co-membership) or one user's likes (nearby in
+time). The loss is a multi-positive
 contrastive loss (supervised InfoNCE, Khosla et al. 2020) over the hybrid
 score above at the configured balance, with temperature ``temperature``.
 Same-artist pairs are left out of the loss, as they are left out of the
@@ -179,7 +180,7 @@ class FusionData:
     (artist) and ``positives``: a list of int64 ``(n,)`` arrays, one per
     signal (genre tag, album ...), where two tracks with the same
     non-negative value are a positive pair; ``pairs`` int64 ``(p, 2)`` row
-    indices of further positive pairs (two tracks in one user playlist).
+    indices of further positive pairs (two seeds of one user playlist, two likes of one user).
     """
 
     vectors: Mapping[str, tuple[np.ndarray, np.ndarray]]

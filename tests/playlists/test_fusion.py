@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from playlists import engine
-from playlists.models import Album, Artist, Embedding, FusionModel, Playlist, Track
-from playlists.selectors import fusion_signals
+from playlists.models import Album, Artist, Embedding, FusionModel, Playlist, Rating, Track
+from playlists.selectors import LIKE_PAIR_WINDOW, fusion_signals
 from playlists.services import fusion_model_train, index_rebuild
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +46,25 @@ def test_signals_come_from_tags_albums_and_playlist_seeds(rng):
     assert signals.artists[0] == "Artist 0"
     assert signals.albums[0] == signals.albums[1] != signals.albums[2]
     assert signals.playlist_pairs == [(0, 3)]
+    assert signals.like_pairs == []
+
+
+def test_likes_pair_each_like_with_the_same_users_next_likes(rng):
+    tracks = _catalogue(rng, artists=4, per_artist=5)
+    ids = np.asarray([t.id for t in tracks])
+    heavy, light = (get_user_model().objects.create_user(name, password="a-long-password-9") for name in ("heavy", "light"))
+    for track in tracks[:15]:  # saved one after another: updated_at follows this order
+        Rating.objects.create(user=heavy, track=track, value=Rating.Value.LIKE)
+    Rating.objects.create(user=light, track=tracks[15], value=Rating.Value.LIKE)
+    Rating.objects.create(user=light, track=tracks[19], value=Rating.Value.LIKE)
+    Rating.objects.create(user=light, track=tracks[18], value=Rating.Value.DISLIKE)
+    pairs = set(fusion_signals(ids).like_pairs)
+    heavy_pairs = {(a, b) for a in range(15) for b in range(a + 1, min(15, a + 1 + LIKE_PAIR_WINDOW))}
+    assert pairs == heavy_pairs | {(15, 19)}
+    # A window, not every pair: 15 likes give fewer than 15*14/2 pairs; dislikes pair with nothing.
+    assert len(heavy_pairs) < 15 * 14 // 2 and not any(18 in pair for pair in pairs)
+    # Only the tracks asked about count.
+    assert fusion_signals(ids[:2]).like_pairs == [(0, 1)]
 
 
 def test_train_fusion_records_both_numbers_and_the_decision(rng, settings, tmp_path):
@@ -95,8 +114,10 @@ def test_reindex_serves_the_default_fusion_model_and_drops_it_when_switched_off(
     # The tiny library shares no genre across artists: a user's playlist seeds give the positive pairs.
     owner = get_user_model().objects.create_user("u", password="a-long-password-9")
     Playlist.objects.create(owner=owner, name="mix").seeds.set(Track.objects.all())
+    Rating.objects.create(user=owner, track=Track.objects.first(), value=Rating.Value.LIKE)
+    Rating.objects.create(user=owner, track=Track.objects.last(), value=Rating.Value.LIKE)
     summary = fusion_model_train(config=FusionTrainConfig(epochs=5, dim=4, held_out=0.5))
-    assert summary.signals["playlist_pairs"] > 0
+    assert summary.signals["playlist_pairs"] > 0 and summary.signals["like_pairs"] == 1
     row = FusionModel.objects.get(version=summary.version)
     FusionModel.objects.filter(pk=row.pk).update(is_default=True)  # serve it whatever the tiny library decided
     result = index_rebuild()

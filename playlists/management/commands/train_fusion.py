@@ -1,7 +1,7 @@
 """Trains learned fusion and makes it the default only when it beats the weighted baseline.
 
 Why: a projection of the audio and lyrics vectors learned from the catalogue's
-own signals (genre tags, albums, playlist seeds; never Spotify fields) can
+own signals (genre tags, albums, playlist seeds, likes; never Spotify fields) can
 rank neighbours better than a fixed weighted sum, but only a held-out test
 says whether it does on *this* catalogue. The decision and both numbers are
 stored with the model version (admin: Fusion models); the next reindex serves it.

@@ -66,6 +66,26 @@ def test_learned_fusion_becomes_the_default_when_it_beats_the_weighted_baseline(
     assert decision.test_tracks == int(test.sum()) and decision.train_tracks == len(groups) - int(test.sum())
 
 
+def test_likes_alone_teach_the_projection(rng):
+    # No tags or albums to learn from: listeners who each like one genre across artists
+    # (each like paired with the next 8, as the catalogue pairs them) carry the signal;
+    # genre is only the held-out label.
+    catalogue, labels, groups, _ = _catalogue(rng, signal=2.0, noise=0.5, signal_dims=3)
+    genre = np.asarray([int(label[1:]) for label in labels])
+    pairs = []
+    for listener in range(2 * GENRES):
+        liked = rng.permutation(np.flatnonzero(genre == listener % GENRES))
+        pairs.extend((a, b) for i, a in enumerate(liked) for b in liked[i + 1 : i + 9])
+    untagged = [np.full(len(labels), -1, np.int64)]
+    data = FusionData(catalogue["whitened"], labels, groups, untagged, np.asarray(pairs, dtype=np.int64))
+    decision = fusion_fit_and_judge(data, CONFIG, version="test-likes")
+    assert decision.learned > decision.baseline + 0.1, decision.reason
+    # The same listeners liking at random teach nothing that generalises.
+    shuffled = rng.permutation(len(labels))[np.asarray(pairs)]
+    noise = fusion_fit_and_judge(FusionData(catalogue["whitened"], labels, groups, untagged, shuffled), CONFIG, version="test-noise")
+    assert noise.learned < decision.learned
+
+
 def test_learned_fusion_is_kept_off_when_it_is_not_better(rng):
     # Two genres far apart in every dimension: the baseline is already perfect, nothing can be strictly better.
     catalogue, labels, groups, albums = _catalogue(rng, signal=6.0, noise=0.05, signal_dims=24, genres=2)
