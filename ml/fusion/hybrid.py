@@ -396,8 +396,9 @@ class HybridIndex:
         if self.fused is not None:
             affected = np.unique(np.concatenate(touched))
             self.fused.remove(affected)
-            # HNSW cannot drop nodes: a removed track's node stays but the exact
-            # re-rank finds no vectors for it, so it is never returned.
+            # HNSW graphs and fast-scan lists keep removed entries (removes_in_place):
+            # the id subsets every search is restricted to leave them out, and
+            # the exact re-rank finds no vectors for them, so they never return.
             present = affected[self._present_anywhere(affected)]
             if present.size:
                 self.fused.add(present, self.fused_vectors(present))
@@ -583,8 +584,9 @@ class HybridIndex:
             return self.track_ids()
         active = [m for m in self.indexes if weights.get(m, 0.0) > 0 and seed_vectors[m][1].any()]
         groups = self._groups()
-        wanted_both = max(MIN_CANDIDATES, int(FUSED_CANDIDATES_PER_RESULT * k))
-        wanted_single = max(MIN_CANDIDATES, int(MODALITY_CANDIDATES_PER_RESULT * k))
+        oversample = max(1, int(self.fused.params.oversample))
+        wanted_both = oversample * max(MIN_CANDIDATES, int(FUSED_CANDIDATES_PER_RESULT * k))
+        wanted_single = oversample * max(MIN_CANDIDATES, int(MODALITY_CANDIDATES_PER_RESULT * k))
         found: list[np.ndarray] = [np.zeros(0, np.int64)]
 
         def search(blocks: Mapping[str, np.ndarray], rows: np.ndarray, wanted: int, only: IdSubset) -> None:

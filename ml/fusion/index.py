@@ -13,7 +13,7 @@ returns *exact* cosines for the ids it returns:
     exact brute force over the stored vectors (faiss ``knn``). Small catalogues.
 ``ivf``
     a FAISS inverted file with a compressed codec (``IVF<nlist>,SQ8``,
-    ``,SQ4`` or ``,PQ<m>``) proposes ``refine * k`` candidates, which are re-scored exactly
+    ``,SQ4``, ``,PQ<m>`` or 4-bit fast-scan ``,PQ<m>x4fs``) proposes ``refine * k`` candidates, which are re-scored exactly
     from the stored float vectors. Supports adding and removing ids in place.
 ``hnsw``
     a FAISS HNSW graph over 8-bit scalar-quantised vectors proposes the
@@ -56,6 +56,9 @@ FLAT_MAX = 20_000
 #: RAM target; float16 takes 1.15 GB and moves cosines by < 1e-3.
 FLOAT16_MIN = 300_000
 STORAGES: tuple[str, ...] = ("float32", "float16")
+#: A store whose largest id is below this many times its size (+1024) looks
+#: ids up in a direct row table rather than by binary search.
+DENSE_IDS_FACTOR = 4
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ class BackendParams:
     """Which backend and how it is tuned.
 
     ``nlist`` inverted lists, ``codec`` the faiss codec string for ``ivf``
-    (``"PQ<m>"`` or ``"SQ8"``), ``nprobe`` lists visited per query; ``m``,
+    (``"SQ8"``, ``"SQ4"``, ``"PQ<m>"``, ``"PQ<m>x4fs"``, or ``"PQfs"`` for
+    fast-scan PQ sized to the index's dimension), ``nprobe`` lists visited per query; ``m``,
     ``ef_construction`` and ``ef_search`` for ``hnsw``; ``refine``: candidates
     fetched per result before the exact re-score (``ivf``/``hnsw``).
     """
@@ -82,6 +86,10 @@ class BackendParams:
     storage: str = "float32"
     #: k-means iterations of the coarse quantiser (and of the PQ codebooks).
     niter: int = 10
+    #: Extra candidates a coarse codec needs: the hybrid search multiplies its
+    #: candidates per result by this (4-bit fast-scan PQ ranks less exactly than
+    #: scalar quantisation, but scans ~6x faster, so it can afford more).
+    oversample: int = 1
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -95,11 +103,14 @@ def backend_params(count: int, dim: int, *, backend: str = "auto", overrides: Ma
 
     ``backend="auto"`` chooses ``flat`` up to :data:`FLAT_MAX` vectors and
     ``ivf`` above. IVF uses about ``sqrt(count)`` lists (316 at 100,000,
-    1,000 at 1,000,000), visits 4 of them (6 with 4-bit codes), and trains k-means on 64 points a
-    list for 10 iterations; its codec is 8-bit scalar quantisation up to
-    :data:`FLOAT16_MIN` vectors and 4-bit above (1,000,000 x 584-d fused codes
-    take 278 MiB), where the refine vectors are also stored as float16.
-    Measured with ``python -m bench.index`` (figures in ``docs/index.md``).
+    1,000 at 1,000,000) and trains k-means on 64 points a list for 10
+    iterations. Up to :data:`FLOAT16_MIN` vectors its codec is 8-bit scalar
+    quantisation and it visits 4 lists; above, where the refine vectors are
+    stored as float16, it is 4-bit fast-scan PQ over 2-d sub-vectors
+    (``PQ<dim/2>x4fs``: 1,000,000 x 584-d fused codes take 140 MiB; SIMD
+    scans ~6x faster than 4-bit SQ) visiting 8 lists, with 3x the hybrid
+    candidates (:attr:`BackendParams.oversample`). Measured with
+    ``python -m bench.index`` (figures in ``docs/index.md``).
     """
     if backend == "auto":
         backend = "flat" if count <= FLAT_MAX else "ivf"
@@ -109,12 +120,15 @@ def backend_params(count: int, dim: int, *, backend: str = "auto", overrides: Ma
         params = BackendParams("flat")
     elif backend == "ivf":
         nlist = max(1, min(int(IVF_LISTS_PER_SQRT * math.sqrt(max(count, 1))), max(1, count // 39)))
-        # 4-bit codes above FLOAT16_MIN: PQ codebooks took 530 s to train on
-        # this machine at N = 100,000 (faiss PQ146 over 584 dims), SQ needs none.
-        codec = "SQ8" if count <= FLOAT16_MIN else "SQ4"
+        large = count > FLOAT16_MIN
+        # Above FLOAT16_MIN memory binds: 8-bit PQ codebooks took 530 s to train here
+        # (PQ146 over 584 dims at N = 100,000) and 4-bit SQ scans slowly (p50 4.8-6.2 ms
+        # at N = 1,000,000); 4-bit fast-scan PQ trains in seconds and scans in SIMD registers.
         params = BackendParams(
-            "ivf", nlist=nlist, codec=codec, nprobe=min(nlist, IVF_NPROBE if count <= FLOAT16_MIN else IVF_NPROBE_SQ4), refine=8, train_size=min(count, IVF_TRAIN_PER_LIST * nlist),
-            storage="float16" if count > FLOAT16_MIN else "float32",
+            "ivf", nlist=nlist, codec=f"PQ{_pq_m(dim, per=2)}x4fs" if large else "SQ8",
+            nprobe=min(nlist, IVF_NPROBE_FASTSCAN if large else IVF_NPROBE), refine=8,
+            train_size=min(count, IVF_TRAIN_PER_LIST * nlist), storage="float16" if large else "float32",
+            oversample=IVF_OVERSAMPLE_FASTSCAN if large else 1,
         )
     else:
         params = BackendParams("hnsw", m=32, ef_construction=80, ef_search=128, refine=8, storage="float16" if count > FLOAT16_MIN else "float32")
@@ -128,16 +142,20 @@ def backend_params(count: int, dim: int, *, backend: str = "auto", overrides: Ma
 #: for the measurements behind them.
 IVF_LISTS_PER_SQRT = 1
 IVF_NPROBE = 4
-#: The 4-bit codes used above FLOAT16_MIN blur the fused scores, so more lists are visited:
-#: at 1,000,000 tracks on a quiet 2-core machine nprobe 4 gave recall@50 0.966, 6 gave 0.994
-#: (p50 4.8 ms, p99 6.9 ms) and 8 gave 0.999 (p50 5.5 ms).
-IVF_NPROBE_SQ4 = 6
+#: Fast-scan PQ above FLOAT16_MIN. At 1,000,000 tracks on a quiet 2-core machine
+#: (one saved build, 150 recall seeds, docs/index.md), recall@50 / p50 by lists
+#: visited: 4 lists 0.989 / 1.8 ms, 6 lists 0.999 / 1.9 ms, 8 lists 0.9996 / 2.0 ms
+#: (2x candidates). Extra candidates did not move recall on the synthetic catalogue
+#: (2x to 6x all equal; each step costs ~0.4 ms); 3x is margin for real catalogues,
+#: whose neighbours are less clearly separated than the synthetic clusters.
+IVF_NPROBE_FASTSCAN = 8
+IVF_OVERSAMPLE_FASTSCAN = 3
 IVF_TRAIN_PER_LIST = 64
 
 
-def _pq_m(dim: int) -> int:
-    """Sub-quantisers for PQ: about one per 4 dimensions, dividing ``dim``."""
-    target = max(1, dim // 4)
+def _pq_m(dim: int, *, per: int = 4) -> int:
+    """Sub-quantisers for PQ: about one per ``per`` dimensions, dividing ``dim``."""
+    target = max(1, dim // per)
     for m in range(target, 0, -1):
         if dim % m == 0:
             return m
@@ -159,6 +177,7 @@ class VectorStore:
         self.vectors = np.zeros((0, self.dim), self.dtype)
         self._sorted_ids = self.ids
         self._sorted_rows = np.zeros(0, np.int64)
+        self._row_of: np.ndarray | None = None
         #: True when ``vectors`` is a read-only view of the file (shared page cache).
         self.memory_mapped = False
 
@@ -169,12 +188,24 @@ class VectorStore:
         order = np.argsort(self.ids, kind="stable")
         self._sorted_ids = self.ids[order]
         self._sorted_rows = order.astype(np.int64)
+        # Track ids are database keys, nearly dense: a row table indexed by id
+        # answers a lookup with one memory access where a binary search over a
+        # million ids takes ~20 cache misses (the re-rank looks up ~800 ids a query).
+        # 4 bytes per possible id (4 MB at a million); sparse ids keep the search.
+        self._row_of = None
+        if self.ids.size and self._sorted_ids[0] >= 0 and self._sorted_ids[-1] < DENSE_IDS_FACTOR * self.ids.size + 1024 and self.ids.size < 2**31:
+            row_of = np.full(int(self._sorted_ids[-1]) + 1, -1, np.int32)
+            row_of[self.ids] = np.arange(self.ids.size, dtype=np.int32)
+            self._row_of = row_of
 
     def rows(self, ids: np.ndarray) -> np.ndarray:
         """Row of each id, int64 ``(len(ids),)``, ``-1`` where absent."""
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         if self._sorted_ids.size == 0:
             return np.full(ids.size, -1, np.int64)
+        if self._row_of is not None:
+            inside = (ids >= 0) & (ids < self._row_of.size)
+            return np.where(inside, self._row_of[np.where(inside, ids, 0)], -1).astype(np.int64)
         position = np.searchsorted(self._sorted_ids, ids)
         position = np.minimum(position, self._sorted_ids.size - 1)
         found = self._sorted_ids[position] == ids
@@ -300,7 +331,13 @@ class AnnIndex:
         if self.params.backend == "ivf":
             nlist = max(1, min(self.params.nlist, vectors.shape[0]))
             codec = self.params.codec
-            if codec.startswith("PQ"):
+            if codec == "PQfs":  # shorthand (overrides, tests): 4-bit fast-scan PQ over 2-d sub-vectors of this index
+                codec = f"PQ{_pq_m(self.dim, per=2)}x4fs"
+            if codec.endswith("fs") and vectors.shape[0] < 16:
+                # 4-bit codebooks need 16 training points; a tiny first batch gets scalar codes.
+                logger.info("fast-scan PQ needs 16 training vectors, got %d: using SQ8", vectors.shape[0])
+                codec = "SQ8"
+            if codec.startswith("PQ") and not codec.endswith("fs"):
                 base, _, bits = codec.partition("x")
                 bits_wanted = int(bits or 8)
                 if vectors.shape[0] < 2**bits_wanted:
@@ -335,11 +372,27 @@ class AnnIndex:
             raise VectorIndexError("train the index before adding vectors")
         self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
 
-    def remove(self, ids: np.ndarray) -> None:
-        """Remove in place where the structure allows (IVF); HNSW relies on the store's filter."""
+    @property
+    def removes_in_place(self) -> bool:
+        """Whether :meth:`remove` drops entries; else removed ids stay as tombstones callers filter out.
+
+        HNSW cannot drop graph nodes. Fast-scan IVF lists pack codes in blocks
+        of 32, and faiss 1.15's ``remove_ids`` on them moves ids but not codes:
+        the entries it swaps into the freed slots then carry other vectors'
+        codes (a removed and re-added vector was no longer found), so they are
+        never removed in place either.
+        """
         import faiss
 
-        if self._index is None or self.params.backend != "ivf" or len(ids) == 0:
+        if self.params.backend != "ivf":
+            return False
+        return self._index is None or not isinstance(faiss.downcast_index(faiss.extract_index_ivf(self._index)), faiss.IndexIVFFastScan)
+
+    def remove(self, ids: np.ndarray) -> None:
+        """Remove in place where the structure allows (see :attr:`removes_in_place`); otherwise callers filter."""
+        import faiss
+
+        if self._index is None or not self.removes_in_place or len(ids) == 0:
             return
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         self._index.remove_ids(faiss.IDSelectorBatch(ids.size, faiss.swig_ptr(ids)))
@@ -485,7 +538,7 @@ class VectorIndex:
             return 0
         gone = self._store.remove(ids)
         if gone.size and self._ann is not None:
-            if self.params.backend == "ivf":
+            if self._ann.removes_in_place:
                 self._ann.remove(gone)
             else:
                 self._removed = np.union1d(self._removed, gone)
@@ -505,7 +558,7 @@ class VectorIndex:
             if only is None:
                 return self._exact(queries, k)
             return self._exact_subset(queries, k, only)
-        ids, scores = self._ann.search(queries, k + (self._removed.size if self.params.backend == "hnsw" else 0), only=only)
+        ids, scores = self._ann.search(queries, k + self._removed.size, only=only)
         if self._removed.size:
             ids = np.where(np.isin(ids, self._removed), -1, ids)
         return ids, scores
@@ -640,6 +693,6 @@ class VectorIndex:
                 index._removed = np.load(folder / "removed.npy", allow_pickle=False)
             except (OSError, ValueError):
                 index._removed = np.zeros(0, np.int64)
-            if params.backend == "ivf" and len(index._ann) != len(index._store):
+            if index._ann.removes_in_place and len(index._ann) != len(index._store):
                 raise IndexCorruptError(f"{folder}: the IVF lists hold {len(index._ann)} ids, the store {len(index._store)}")
         return index

@@ -142,11 +142,17 @@ def _brute(index, seed, balance, k):
     return universe[keep][order], scores[keep][order]
 
 
-@pytest.mark.parametrize("backend", ["ivf", "hnsw"])
-def test_approximate_backends_match_exact_hybrid_at_every_balance(rng, backend):
+#: The million-track fused codec, scaled down: 4-bit fast-scan PQ, 3x candidates.
+FASTSCAN = {"nlist": 16, "nprobe": 4, "codec": "PQfs", "oversample": 3}
+
+
+@pytest.mark.parametrize("backend, overrides", [("ivf", {"nlist": 16, "nprobe": 4}), ("ivf", FASTSCAN), ("hnsw", None)], ids=["ivf-sq8", "ivf-fastscan", "hnsw"])
+def test_approximate_backends_match_exact_hybrid_at_every_balance(rng, backend, overrides):
     vectors = _large(rng)
-    index = HybridIndex.build(vectors, {"audio": "a", "lyrics": "l"}, backend=backend, overrides={"nlist": 16, "nprobe": 4} if backend == "ivf" else None)
+    index = HybridIndex.build(vectors, {"audio": "a", "lyrics": "l"}, backend=backend, overrides=overrides)
     assert index.fused is not None and index.backend == backend
+    if overrides:
+        assert index.fused.params.codec == overrides["codec"] if "codec" in overrides else index.fused.params.codec == "SQ8"
     exact = HybridIndex.build(vectors, {"audio": "a", "lyrics": "l"}, backend="flat")
     assert exact.fused is None
     recalls = []
@@ -188,10 +194,11 @@ def test_query_scores_outside_vectors_like_a_seed(rng):
         index.query({"audio": np.ones(3, np.float32)}, k=5, balance=0.5)
 
 
-@pytest.mark.parametrize("backend", ["flat", "ivf"])
+@pytest.mark.parametrize("backend", ["flat", "ivf", "ivf-fastscan"])
 def test_update_adds_replaces_and_removes_without_rebuild(rng, backend, tmp_path):
     vectors = _large(rng, 2000)
-    overrides = {"nlist": 16, "nprobe": 16} if backend == "ivf" else None
+    overrides = {"ivf": {"nlist": 16, "nprobe": 16}, "ivf-fastscan": {**FASTSCAN, "nprobe": 16}}.get(backend)
+    backend = backend.partition("-")[0]
     index = HybridIndex.build(vectors, {"audio": "a", "lyrics": "l"}, backend=backend, overrides=overrides)
     index.save(tmp_path / "v1")
     loaded = HybridIndex.load(tmp_path / "v1", mmap=False)

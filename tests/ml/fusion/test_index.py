@@ -159,6 +159,17 @@ class TestIvfFloat16Index(VectorIndexContract):
         return lambda dim: VectorIndex(dim, params=backend_params(300, dim, backend="ivf", overrides={"nlist": 4, "nprobe": 4, "codec": "SQ4", "refine": 10, "storage": "float16"}))
 
 
+class TestIvfFastScanIndex(VectorIndexContract):
+    """The 1M configuration scaled down: IVF with 4-bit fast-scan PQ, refine vectors stored as float16."""
+
+    min_recall = 0.9
+    score_atol = 2e-3
+
+    @pytest.fixture
+    def make(self):
+        return lambda dim: VectorIndex(dim, params=backend_params(300, dim, backend="ivf", overrides={"nlist": 4, "nprobe": 4, "codec": "PQfs", "refine": 10, "storage": "float16"}))
+
+
 class TestFlatFloat16Index(VectorIndexContract):
     """A modality of a million-track hybrid index: float16 vectors, exact scan in blocks."""
 
@@ -223,7 +234,9 @@ def test_ivf_probing_few_lists_still_finds_clustered_neighbours(rng):
 def test_the_backend_follows_the_catalogue_size():
     assert backend_params(5_000, 584).backend == "flat"
     large = backend_params(1_000_000, 584)
-    assert large.backend == "ivf" and large.codec == "SQ4" and large.nlist == 1000 and large.storage == "float16"
+    assert large.backend == "ivf" and large.codec == "PQ292x4fs" and large.nlist == 1000 and large.storage == "float16"
+    assert large.nprobe == 8 and large.oversample == 3
+    assert backend_params(1_000_000, 583).codec == "PQ53x4fs"  # sub-quantisers divide the dimension
     assert backend_params(100_000, 584).codec == "SQ8"
     assert backend_params(100, 584, backend="hnsw").backend == "hnsw"
     with pytest.raises(VectorIndexError, match="unknown index backend"):
@@ -245,3 +258,17 @@ def test_loading_a_damaged_folder_raises(tmp_path, rng):
         VectorIndex.load(tmp_path / "ivf")
     with pytest.raises(IndexCorruptError):
         VectorIndex.load(tmp_path / "nothing-here")
+
+
+@pytest.mark.parametrize("spacing", [1, 3, 1000], ids=["dense", "gaps", "sparse"])
+def test_store_finds_rows_by_id_whether_ids_are_dense_or_sparse(rng, spacing):
+    from ml.fusion.index import VectorStore
+
+    store = VectorStore(4)
+    ids = rng.permutation(np.arange(1, 501, dtype=np.int64) * spacing)
+    store.add(ids, rng.standard_normal((500, 4)))
+    assert (store._row_of is not None) == (spacing < 1000)  # a row table only where ids are nearly dense
+    probe = np.concatenate([ids[[7, 0, 499]], [-1, 0, ids.max() + 1, 10**12]])
+    assert store.rows(probe).tolist() == [7, 0, 499, -1, -1, -1, -1]
+    store.remove(ids[:2])
+    assert store.rows(ids[[0, 1, 2]]).tolist() == [-1, -1, 0]
