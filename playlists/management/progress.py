@@ -14,15 +14,17 @@ class ProgressBars:
         self.enabled = verbosity >= 1
         self.bars: dict[str, tqdm] = {}
 
-    def callback(self, label: str) -> Callable[[int, int], None]:
-        return lambda done, total: self.update(label, done, total)
+    def callback(self, label: str, *, unit: str = "") -> Callable[[int, int], None]:
+        """``unit`` names what is counted; by default files for ingest, tracks otherwise."""
+        return lambda done, total: self.update(label, done, total, unit=unit)
 
-    def update(self, label: str, done: int, total: int) -> None:
+    def update(self, label: str, done: int, total: int, *, unit: str = "") -> None:
         if not self.enabled:
             return
         bar = self.bars.get(label)
         if bar is None:
-            bar = self.bars[label] = tqdm(total=total, desc=label, unit="file" if label == "ingest" else "track", file=sys.stderr, leave=True, dynamic_ncols=True)
+            unit = unit or ("file" if label == "ingest" else "track")
+            bar = self.bars[label] = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, leave=True, dynamic_ncols=True)
         bar.total = total
         bar.n = done
         bar.refresh()

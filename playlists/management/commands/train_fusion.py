@@ -37,7 +37,7 @@ class Command(BaseCommand):
         )
         bars = ProgressBars(verbosity)
         try:
-            summary = fusion_model_train(config=config, dry_run=options["dry_run"], progress=bars.callback("train"))
+            summary = fusion_model_train(config=config, dry_run=options["dry_run"], progress=bars.callback("train", unit="epoch"))
         except MLError as error:
             raise CommandError(f"fusion training failed, nothing changed: {error}") from None
         finally:
