@@ -60,10 +60,17 @@ def index_update_try(
     versions: Mapping[str, str],
     *,
     max_change: float = MAX_CHANGE,
+    backend: str = "auto",
+    overrides: Mapping | None = None,
 ) -> tuple[HybridIndex | None, str]:
     """The index in ``folder`` updated to ``vectors``, or ``(None, reason)`` when a full build is due.
 
-    The returned index is in memory (not memory-mapped) and not saved.
+    ``backend`` and ``overrides`` are what a full build would be given
+    (:meth:`HybridIndex.build`): when they now call for another backend,
+    codec or storage, a full build is due. Entries a candidate index keeps
+    for removed or replaced tracks (HNSW nodes, fast-scan codes) count as
+    changes, so they are dropped by a full build before they pile up. The
+    returned index is in memory (not memory-mapped) and not saved.
     """
     try:
         index = HybridIndex.load(folder, expect_models=versions, mmap=False)
@@ -73,16 +80,20 @@ def index_update_try(
         return None, "full build: the set of modalities changed"
     total = len(set().union(*(np.asarray(ids).tolist() for ids, _ in vectors.values())))
     for modality, stored in index.indexes.items():
-        wanted = modality_params(len(vectors[modality][0]), stored.dim).backend
-        if wanted != stored.backend:
-            return None, f"full build: {modality} now calls for the {wanted} backend, not {stored.backend}"
-    wanted_fused = backend_params(total, index.fused_dim).backend
-    if wanted_fused != index.backend:
-        return None, f"full build: the catalogue now calls for the {wanted_fused} backend, not {index.backend}"
+        wanted = modality_params(len(vectors[modality][0]), stored.dim, backend=backend, overrides=overrides)
+        if (wanted.backend, wanted.storage) != (stored.backend, stored.params.storage):
+            return None, f"full build: {modality} now calls for the {wanted.backend} backend ({wanted.storage}), not {stored.backend} ({stored.params.storage})"
+    wanted_fused = backend_params(total, index.fused_dim, backend=backend, overrides=overrides)
+    if wanted_fused.backend != index.backend:
+        return None, f"full build: the catalogue now calls for the {wanted_fused.backend} backend, not {index.backend}"
+    if index.fused is not None and wanted_fused.codec != index.fused.params.codec:
+        return None, f"full build: the catalogue now calls for {wanted_fused.codec or wanted_fused.backend} candidate codes, not {index.fused.params.codec}"
     add, remove = index_difference(index, vectors)
     changes = sum(len(ids) for ids, _ in add.values()) + sum(len(ids) for ids in remove.values())
-    if changes > max_change * max(total, 1):
-        return None, f"full build: {changes} changes in a catalogue of {total} (more than {max_change:.0%})"
+    stale = max(0, len(index.fused) - len(index)) if index.fused is not None else 0
+    if changes + stale > max_change * max(total, 1):
+        kept = f" plus {stale} stale candidate entries" if stale else ""
+        return None, f"full build: {changes} changes{kept} in a catalogue of {total} (more than {max_change:.0%})"
     result = index.update(add=add, remove=remove)
     logger.info("index updated in place: %s", result)
     return index, "updated in place: " + (", ".join(f"{k} {v}" for k, v in sorted(result.items())) or "nothing")

@@ -39,3 +39,26 @@ def test_a_model_change_or_a_large_change_asks_for_a_full_build(rng, tmp_path):
     half = {m: (ids[::2], raw[::2]) for m, (ids, raw) in vectors.items()}
     index, note = index_update_try(tmp_path / "v1", half, {"audio": "a", "lyrics": "l"})
     assert index is None and "more than 20%" in note
+
+
+def test_stale_fast_scan_entries_count_toward_the_next_full_build(rng, tmp_path):
+    # The million-track codec, scaled down: removed tracks stay in the fast-scan lists as tombstones.
+    fastscan = {"nlist": 8, "nprobe": 8, "codec": "PQfs", "oversample": 3}
+    vectors = _vectors(rng, 400)
+    names = {"audio": "a", "lyrics": "l"}
+    HybridIndex.build(vectors, names, backend="ivf", overrides=fastscan).save(tmp_path / "v1")
+    # 30 of 400 tracks gone: 60 changes (each leaves both modalities), 15 %.
+    first = {m: (ids[30:], raw[30:]) for m, (ids, raw) in vectors.items()}
+    index, note = index_update_try(tmp_path / "v1", first, names, backend="ivf", overrides=fastscan)
+    assert index is not None and note.startswith("updated in place")
+    assert len(index.fused) - len(index) == 30 and not any(int(i) in index for i in range(1, 31))
+    for seed in index.track_ids()[:20]:
+        assert not set(index.similar([int(seed)], k=30, balance=0.5)[0]) & set(range(1, 31))
+    index.save(tmp_path / "v2")
+    # Another 60 changes in 340 tracks would be fine on their own; with the 30 tombstones they are over 20 %.
+    second = {m: (ids[30:], raw[30:]) for m, (ids, raw) in first.items()}
+    index, note = index_update_try(tmp_path / "v2", second, names, backend="ivf", overrides=fastscan)
+    assert index is None and "60 changes plus 30 stale candidate entries" in note
+    # A codec the catalogue no longer calls for is a full build too.
+    index, note = index_update_try(tmp_path / "v2", first, names, backend="ivf", overrides={**fastscan, "codec": "SQ8"})
+    assert index is None and "SQ8 candidate codes" in note
