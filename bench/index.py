@@ -115,7 +115,7 @@ def brute_force_top(index, seeds: np.ndarray, *, k: int, balance: float, chunk: 
     from ml.fusion.hybrid import balance_weights, pair_scores
 
     weights = balance_weights(balance)
-    vectors_of = vectors_of or index._vectors_of
+    vectors_of = vectors_of or index.vectors_of
     seed_vectors = vectors_of(seeds)
     universe = index.track_ids()
     best_ids = np.zeros((seeds.size, 0), np.int64)

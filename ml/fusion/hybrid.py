@@ -353,7 +353,7 @@ class HybridIndex:
 
     def fused_vectors(self, ids: np.ndarray) -> np.ndarray:
         """Fused rows of ``ids``: whitened modality vectors side by side, zeros where missing; float32 ``(n, fused_dim)``."""
-        parts = [vectors for vectors, _ in self._vectors_of(np.asarray(ids, dtype=np.int64)).values()]
+        parts = [vectors for vectors, _ in self.vectors_of(np.asarray(ids, dtype=np.int64)).values()]
         return np.ascontiguousarray(np.concatenate(parts, axis=1)) if parts else np.zeros((len(ids), 0), np.float32)
 
     # -- incremental updates -------------------------------------------------
@@ -443,7 +443,7 @@ class HybridIndex:
         """``flat`` when every track is scored exactly, else the candidate backend."""
         return self.fused.params.backend if self.fused is not None else "flat"
 
-    def _vectors_of(self, ids: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    def vectors_of(self, ids: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per modality ``(whitened vectors (n, dim), present bool (n,))`` for ``ids``; zeros where absent."""
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for modality, index in self.indexes.items():
@@ -454,6 +454,34 @@ class HybridIndex:
                 vectors[present] = index.store.gather(rows[present])
             out[modality] = (vectors, present)
         return out
+
+    def neighbours(self, seed_vectors: Mapping[str, tuple[np.ndarray, np.ndarray]], weights: Mapping[str, float], k: int) -> np.ndarray:
+        """Every query row's ``k`` best tracks by the exact hybrid score, as one sorted id set (int64).
+
+        ``seed_vectors[m] = (whitened vectors (q, dim_m), present bool (q,))``
+        (modalities left out count as missing); ``weights`` per modality. The
+        pool a playlist is built from: candidates from the fused index (every
+        track for an exact catalogue), re-ranked exactly per row.
+        """
+        queries = next((v.shape[0] for v, _ in seed_vectors.values()), 0)
+        full = {
+            m: seed_vectors[m] if m in seed_vectors else (np.zeros((queries, index.dim), np.float32), np.zeros(queries, dtype=bool))
+            for m, index in self.indexes.items()
+        }
+        if queries == 0 or k <= 0:
+            return np.zeros(0, np.int64)
+        if self.fused is None:
+            universe, scores = self.track_ids(), self._scores_all(full, weights)
+        else:
+            universe = self._candidates(full, weights, int(k))
+            scores = pair_scores(full, self.vectors_of(universe), weights) if universe.size else np.zeros((0, queries), np.float32)
+        if universe.size == 0:
+            return np.zeros(0, np.int64)
+        scores = np.where(np.isnan(scores), -np.inf, scores)
+        take = min(int(k), universe.size)
+        top = np.argpartition(-scores, take - 1, axis=0)[:take]  # (take, q)
+        picked = top[np.isfinite(np.take_along_axis(scores, top, axis=0))]
+        return np.unique(universe[picked])
 
     def similar(
         self,
@@ -475,7 +503,7 @@ class HybridIndex:
         if seeds.size == 0 or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         banned = np.union1d(seeds, np.asarray(list(exclude), dtype=np.int64))
-        return self._rank(self._vectors_of(seeds), weights, k=int(k), banned=banned)
+        return self._rank(self.vectors_of(seeds), weights, k=int(k), banned=banned)
 
     def query(
         self,
@@ -525,7 +553,7 @@ class HybridIndex:
             candidates, scores = self.track_ids(), self._scores_all(seed_vectors, weights)
         else:
             candidates = self._candidates(seed_vectors, weights, k + int(banned.size))
-            scores = pair_scores(seed_vectors, self._vectors_of(candidates), weights)
+            scores = pair_scores(seed_vectors, self.vectors_of(candidates), weights)
         if banned.size:
             keep = ~np.isin(candidates, banned)
             candidates, scores = candidates[keep], scores[keep]

@@ -88,9 +88,9 @@ def test_similar_excludes_seeds_and_excluded_and_is_sorted(rng):
 def test_exact_hybrid_ranking_matches_brute_force(rng):
     index = _catalogue(rng)
     ids, scores = index.similar([3], k=9, balance=0.3)
-    seed_vectors = index._vectors_of(np.array([3]))
+    seed_vectors = index.vectors_of(np.array([3]))
     all_ids = np.array([i for i in range(10) if i != 3])
-    brute = pair_scores(seed_vectors, index._vectors_of(all_ids), balance_weights(0.3))[:, 0]
+    brute = pair_scores(seed_vectors, index.vectors_of(all_ids), balance_weights(0.3))[:, 0]
     order = np.argsort(-brute, kind="stable")
     np.testing.assert_allclose(scores, brute[order], atol=1e-6)
 
@@ -135,7 +135,7 @@ def _large(rng, n=3000):
 
 def _brute(index, seed, balance, k):
     universe = index.track_ids()
-    scores = pair_scores(index._vectors_of(np.array([seed])), index._vectors_of(universe), balance_weights(balance))[:, 0]
+    scores = pair_scores(index.vectors_of(np.array([seed])), index.vectors_of(universe), balance_weights(balance))[:, 0]
     scores[universe == seed] = np.nan
     keep = ~np.isnan(scores)
     order = np.lexsort((universe[keep], -scores[keep]))[:k]
@@ -162,7 +162,7 @@ def test_approximate_backends_match_exact_hybrid_at_every_balance(rng, backend, 
             truth, truth_scores = _brute(exact, int(seed), balance, 20)
             np.testing.assert_array_equal(exact.similar([int(seed)], k=20, balance=balance)[0], truth)
             # Scores are exact hybrid scores whatever found the candidates.
-            recomputed = pair_scores(index._vectors_of(np.array([seed])), index._vectors_of(ids), balance_weights(balance))[:, 0]
+            recomputed = pair_scores(index.vectors_of(np.array([seed])), index.vectors_of(ids), balance_weights(balance))[:, 0]
             np.testing.assert_allclose(scores, recomputed, atol=1e-5)
             # A seed with no vector of the only weighted modality has no neighbours at all.
             recalls.append(len(set(ids) & set(truth)) / len(truth) if len(truth) else float(len(ids) == 0))
@@ -224,3 +224,29 @@ def test_ivf_round_trip_through_files(rng, tmp_path):
     seed = int(index.track_ids()[3])
     for a, b in zip(index.similar([seed], k=15, balance=0.6), loaded.similar([seed], k=15, balance=0.6)):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend, overrides", [("flat", None), ("ivf", {"nlist": 16, "nprobe": 4}), ("ivf", FASTSCAN)], ids=["flat", "ivf-sq8", "ivf-fastscan"])
+def test_neighbours_are_each_query_rows_exact_top_k(rng, backend, overrides):
+    """The playlist pool: per query row (a seed, a text, a point on a path) its k best tracks, unioned."""
+    vectors = _large(rng)
+    index = HybridIndex.build(vectors, {}, backend=backend, overrides=overrides)
+    exact = HybridIndex.build(vectors, {}, backend="flat")
+    seeds = index.track_ids()[[3, 400, 1700]]
+    weights = balance_weights(0.4)
+    queries = index.vectors_of(seeds)
+    queries["lyrics"][1][2] = False  # the third row compares on audio only
+    pool = index.neighbours(queries, weights, 25)
+    universe = exact.track_ids()
+    scores = pair_scores(queries, exact.vectors_of(universe), weights)
+    truth = set()
+    for column in range(3):
+        order = np.argsort(-np.nan_to_num(scores[:, column], nan=-np.inf), kind="stable")[:25]
+        truth |= set(universe[order].tolist())
+    found = len(truth & set(pool.tolist())) / len(truth)
+    assert found == 1.0 if backend == "flat" else found >= 0.97
+    assert np.all(np.diff(pool) > 0) and len(pool) <= 75
+    # A one-modality query set (a text prompt) leaves the other modality out entirely.
+    text = {"lyrics": (queries["lyrics"][0][:1], np.ones(1, bool))}
+    lyric_pool = index.neighbours(text, {"lyrics": 1.0}, 10)
+    assert len(lyric_pool) == 10 and np.isin(lyric_pool, vectors["lyrics"][0]).all()
