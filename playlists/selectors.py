@@ -118,16 +118,11 @@ class TastePick:
 def taste_recommendations(*, user, limit: int = 50) -> tuple[object, list[TastePick]]:
     """The user's taste model and the unrated, playable tracks it rates most likely to be liked, best first."""
     model = taste_get(user=user)
-    index = model.index
     rated = set(Rating.objects.filter(user=user).values_list("track_id", flat=True))
     excluded = set(Track.objects.filter(excluded=True).values_list("id", flat=True))
-    ids = [int(i) for i in index.track_ids() if int(i) not in rated and int(i) not in excluded]
-    if not ids:
-        return model, []
-    probabilities = model.like_probability(ids)
-    order = sorted(range(len(ids)), key=lambda n: (-probabilities[n], ids[n]))[:limit]
-    tracks = Track.objects.select_related("artist", "album").in_bulk([ids[n] for n in order])
-    return model, [TastePick(tracks[ids[n]], float(probabilities[n])) for n in order if ids[n] in tracks]
+    ids, probabilities = model.best(limit, exclude=rated | excluded)
+    tracks = Track.objects.select_related("artist", "album").in_bulk([int(i) for i in ids])
+    return model, [TastePick(tracks[int(i)], float(p)) for i, p in zip(ids, probabilities) if int(i) in tracks]
 
 
 def api_tokens_of(*, user) -> QuerySet[ApiToken]:

@@ -59,10 +59,40 @@ class TasteModel:
         """P(like) of each track id, float64 ``(n,)``; 0.5 for ids the index does not hold."""
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         out = np.full(ids.size, 0.5)
-        known = np.fromiter((int(i) in self.index for i in ids), dtype=bool, count=ids.size)
+        known = np.zeros(ids.size, dtype=bool)
+        for modality_index in self.index.indexes.values():
+            known |= modality_index.contains(ids)
         if known.any():
             out[known] = self.classifier.predict_proba(taste_features(self.index, ids[known]))[:, 1]
         return out
+
+
+    def directions(self) -> dict[str, np.ndarray]:
+        """Per modality the classifier's weights over that modality's vector (features in :func:`taste_features` order)."""
+        coefficients = np.asarray(self.classifier.coef_, dtype=np.float32).reshape(-1)
+        out: dict[str, np.ndarray] = {}
+        start = 0
+        for modality in sorted(self.index.indexes):
+            dim = self.index.indexes[modality].dim
+            out[modality] = coefficients[start : start + dim]
+            start += dim + 1  # the vector, then its missing flag
+        return out
+
+    def best(self, limit: int, *, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """The ``limit`` tracks most likely liked, best first (ties by id): ``(ids int64, P(like) float64)``.
+
+        The logit is linear in the stored vectors, so the index finds the
+        candidates (:meth:`HybridIndex.linear_candidates`) and only they are
+        scored: a million-track catalogue is searched, not scored in full.
+        """
+        banned = np.asarray(sorted({int(i) for i in exclude}), dtype=np.int64)
+        candidates = self.index.linear_candidates(self.directions(), limit + banned.size)
+        candidates = candidates[~np.isin(candidates, banned)]
+        if candidates.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0)
+        probabilities = self.like_probability(candidates)
+        order = np.lexsort((candidates, -probabilities))[:limit]
+        return candidates[order], probabilities[order]
 
 
 def taste_status(likes: int, dislikes: int) -> str:

@@ -58,6 +58,10 @@ FUSED_CANDIDATES_PER_RESULT = 2
 #: Candidates per wanted result from each modality's index, restricted to the
 #: tracks that have only that modality (instrumentals, lyric-only entries).
 MODALITY_CANDIDATES_PER_RESULT = 1
+#: A direction (a taste model's weights) is not a track: its best tracks sit at
+#: the edge of the catalogue, in lists whose centres need not score highest, so
+#: :meth:`HybridIndex.linear_candidates` visits this many times more lists.
+LINEAR_SEARCH_EFFORT = 4
 WHITENINGS: tuple[str, ...] = ("standardise", "whiten", "none")
 #: Per-dimension standardisation is the default by the numbers
 #: (``python -m ml.evaluate``, docs/index.md): on the demo catalogue with
@@ -482,6 +486,37 @@ class HybridIndex:
         top = np.argpartition(-scores, take - 1, axis=0)[:take]  # (take, q)
         picked = top[np.isfinite(np.take_along_axis(scores, top, axis=0))]
         return np.unique(universe[picked])
+
+    def linear_candidates(self, directions: Mapping[str, np.ndarray], k: int) -> np.ndarray:
+        """Candidates for the tracks with the largest ``sum_m directions[m] . x_m``: sorted unique int64 ids.
+
+        ``directions[m]`` float32 ``(dim_m,)`` over the stored (whitened, unit)
+        vectors, e.g. a linear classifier's weights; a modality a track lacks
+        adds nothing. Terms that depend only on which modalities a track has
+        (a classifier's missing-modality flags, its bias) are constant within
+        each group of tracks (both, audio only, lyrics only), so the group's
+        fused inner-product top ``k`` holds its best tracks; callers score the
+        candidates exactly. An exact catalogue returns every track.
+        """
+        if self.fused is None:
+            return self.track_ids()
+        groups = self._groups()
+        wanted = max(1, int(self.fused.params.oversample)) * max(MIN_CANDIDATES, int(k))
+        zeros = {m: np.zeros(index.dim, np.float32) for m, index in self.indexes.items()}
+        direction = {m: np.asarray(directions.get(m, zeros[m]), dtype=np.float32).reshape(-1) for m in self.indexes}
+        if len(self.indexes) == 2:
+            plan = [("both", tuple(MODALITIES)), ("only_audio", ("audio",)), ("only_lyrics", ("lyrics",))]
+        else:
+            plan = [(f"has_{m}", (m,)) for m in self.indexes]
+        found = [np.zeros(0, np.int64)]
+        for group, present in plan:
+            if len(groups[group]) == 0:
+                continue
+            query = np.concatenate([direction[m] if m in present else zeros[m] for m in self.indexes])[None, :]
+            ids, _ = self.fused.search(np.ascontiguousarray(query, dtype=np.float32), wanted, only=groups[group], effort=LINEAR_SEARCH_EFFORT)
+            found.append(ids.reshape(-1))
+        merged = np.unique(np.concatenate(found))
+        return merged[merged >= 0]
 
     def similar(
         self,

@@ -422,31 +422,35 @@ class AnnIndex:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         self._index.remove_ids(faiss.IDSelectorBatch(ids.size, faiss.swig_ptr(ids)))
 
-    def search(self, queries: np.ndarray, k: int, *, only: "IdSubset | None" = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, *, only: "IdSubset | None" = None, effort: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Approximate ``(ids int64 (q, k), scores float32 (q, k))``; ``-1`` pads (callers filter).
 
-        With ``only``, ids outside the subset are skipped while scanning (a FAISS ``IDSelector``).
+        With ``only``, ids outside the subset are skipped while scanning (a FAISS
+        ``IDSelector``). ``effort`` multiplies the lists visited (IVF) or the
+        search breadth (HNSW) for this call.
         """
         _set_threads()
         if self._index is None or len(self) == 0:
             return np.full((queries.shape[0], 0), -1, np.int64), np.zeros((queries.shape[0], 0), np.float32)
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        if only is None:
+        if only is None and effort <= 1:
             scores, ids = self._index.search(queries, int(k))
         else:
-            scores, ids = self._index.search(queries, int(k), params=self._search_params(only))
+            scores, ids = self._index.search(queries, int(k), params=self._search_params(only, max(1, int(effort))))
         return ids, scores
 
-    def _search_params(self, only: "IdSubset") -> Any:
+    def _search_params(self, only: "IdSubset | None", effort: int = 1) -> Any:
         import faiss
 
         if self.params.backend == "ivf":
+            ivf = faiss.extract_index_ivf(self._index)
             params = faiss.SearchParametersIVF()
-            params.nprobe = int(faiss.extract_index_ivf(self._index).nprobe)
+            params.nprobe = min(int(ivf.nlist), int(ivf.nprobe) * effort)
         else:
             params = faiss.SearchParametersHNSW()
-            params.efSearch = int(faiss.downcast_index(self._index.index).hnsw.efSearch)
-        params.sel = only.selector
+            params.efSearch = int(faiss.downcast_index(self._index.index).hnsw.efSearch) * effort
+        if only is not None:
+            params.sel = only.selector
         return params
 
     def set_search(self, *, nprobe: int | None = None, ef_search: int | None = None) -> None:

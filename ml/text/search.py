@@ -78,9 +78,7 @@ def lyrics_search(index: Any, embedder: Any, prompt: str, *, k: int, exclude: Se
             f"the index's lyrics were embedded with {indexed_version!r} but the configured encoder is "
             f"{embedder.version!r}; run `manage.py reindex` to re-embed them"
         )
-    query = index.standardisers["lyrics"].apply(query_raw[None, :])
-    banned = {int(i) for i in exclude}
-    ids, scores = index.indexes["lyrics"].search(query, k + len(banned))
-    ids, scores = ids[0], scores[0]
-    keep = np.fromiter((int(i) not in banned for i in ids), dtype=bool, count=ids.size)
-    return ids[keep][:k].astype(np.int64), scores[keep][:k].astype(np.float32)
+    # Lyrics only (balance 0): the index's candidate search among tracks with
+    # lyrics, scored with the exact lyrics cosine; a million-track catalogue
+    # is searched, not scanned.
+    return index.query({"lyrics": query_raw}, k=k, balance=0.0, exclude=[int(i) for i in exclude])

@@ -101,3 +101,25 @@ def test_an_index_without_lyrics_gives_nothing(use_encoder, rng):
     audio_only = HybridIndex.build({"audio": (np.arange(5, dtype=np.int64), rng.standard_normal((5, 8)))}, {"audio": "test"})
     ids, scores = lyrics_search(audio_only, use_encoder, "the sea", k=5)
     assert ids.size == 0 and scores.size == 0
+
+
+def test_a_large_index_searches_themes_through_its_candidates(use_encoder, rng):
+    # The million-track configuration scaled down: the themed lyrics among 3,000 other tracks
+    # (noise lyrics, some with audio), fused fast-scan candidates, exact lyrics cosines.
+    texts = EN + RU + FR + DISTRACTORS
+    themed = use_encoder.embed(texts)
+    noise = rng.standard_normal((3000, themed.shape[1])).astype(np.float32)
+    ids = np.concatenate([np.arange(len(texts)), 1000 + np.arange(3000)]).astype(np.int64)
+    lyrics = (ids, np.vstack([themed, noise]))
+    audio = (ids[::3], rng.standard_normal((ids[::3].size, 16)).astype(np.float32))
+    names = {"lyrics": use_encoder.version, "audio": "a"}
+    large = HybridIndex.build({"lyrics": lyrics, "audio": audio}, names, backend="ivf", overrides={"nlist": 16, "nprobe": 4, "codec": "PQfs", "oversample": 3})
+    exact = HybridIndex.build({"lyrics": lyrics, "audio": audio}, names, backend="flat")
+    assert large.fused is not None and exact.fused is None
+    for prompt in ("songs about the sea", "песни о войне", "chansons sur le départ"):
+        found, scores = lyrics_search(large, use_encoder, prompt, k=6, exclude=[0])
+        truth, truth_scores = lyrics_search(exact, use_encoder, prompt, k=200, exclude=[0])
+        # 4 of 16 lists over unclustered noise: the best match is found, and at most one of the six is missed.
+        assert found[0] == truth[0] and len(set(found.tolist()) & set(truth[:6].tolist())) >= 5 and 0 not in found
+        exact_score = dict(zip(truth.tolist(), truth_scores.tolist()))
+        np.testing.assert_allclose(scores, [exact_score[int(i)] for i in found], atol=1e-5)  # scores are exact cosines
