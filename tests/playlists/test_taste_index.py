@@ -7,17 +7,7 @@ from sklearn.linear_model import LogisticRegression
 
 from ml.fusion.hybrid import HybridIndex
 from playlists.taste import TasteModel, taste_features
-
-
-def _catalogue(rng, n=3000):
-    """Clustered audio and lyrics with instrumentals and lyric-only entries (ids with gaps)."""
-    ids = np.arange(n, dtype=np.int64) * 2 + 1
-    style = rng.integers(0, 40, n)
-    audio = rng.standard_normal((40, 16))[style] + 0.4 * rng.standard_normal((n, 16))
-    lyrics = rng.standard_normal((40, 24))[(style * 7) % 40] + 0.4 * rng.standard_normal((n, 24))
-    has_lyrics = rng.random(n) > 0.2
-    has_audio = ~has_lyrics | (rng.random(n) > 0.05)
-    return {"audio": (ids[has_audio], audio[has_audio]), "lyrics": (ids[has_lyrics], lyrics[has_lyrics])}
+from tests.ml.fusion.catalogues import clustered_catalogue
 
 
 def _model(index: HybridIndex, rng) -> TasteModel:
@@ -33,7 +23,7 @@ def _model(index: HybridIndex, rng) -> TasteModel:
 
 @pytest.mark.parametrize("overrides", [{"nlist": 64, "nprobe": 4}, {"nlist": 64, "nprobe": 4, "codec": "PQfs", "oversample": 3}], ids=["ivf-sq8", "ivf-fastscan"])
 def test_best_tracks_through_the_index_match_scoring_every_track(rng, overrides):
-    vectors = _catalogue(rng)
+    vectors = clustered_catalogue(rng)
     exact = HybridIndex.build(vectors, {})
     large = HybridIndex.build(vectors, {}, backend="ivf", overrides=overrides)
     assert exact.fused is None and large.fused is not None

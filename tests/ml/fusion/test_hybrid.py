@@ -6,6 +6,7 @@ import pytest
 from ml.embedder import l2_normalise
 from ml.errors import IndexMismatchError, MLError
 from ml.fusion.hybrid import HybridIndex, Standardiser, balance_weights, pair_scores
+from tests.ml.fusion.catalogues import clustered_catalogue
 
 
 def _unit(*values: float) -> np.ndarray:
@@ -122,17 +123,6 @@ def test_whitener_decorrelates_and_standardiser_only_rescales(rng):
         whitener_fit(vectors, kind="pca-ish")
 
 
-def _large(rng, n=3000):
-    """Clustered catalogue with instrumentals (no lyrics) and lyric-only entries."""
-    ids = np.arange(n, dtype=np.int64) * 3 + 1
-    style = rng.integers(0, 40, n)
-    audio = rng.standard_normal((40, 16))[style] + 0.4 * rng.standard_normal((n, 16))
-    lyrics = rng.standard_normal((40, 24))[(style * 7) % 40] + 0.4 * rng.standard_normal((n, 24))
-    has_lyrics = rng.random(n) > 0.2
-    has_audio = ~has_lyrics | (rng.random(n) > 0.05)
-    return {"audio": (ids[has_audio], audio[has_audio]), "lyrics": (ids[has_lyrics], lyrics[has_lyrics])}
-
-
 def _brute(index, seed, balance, k):
     universe = index.track_ids()
     scores = pair_scores(index.vectors_of(np.array([seed])), index.vectors_of(universe), balance_weights(balance))[:, 0]
@@ -148,7 +138,7 @@ FASTSCAN = {"nlist": 16, "nprobe": 4, "codec": "PQfs", "oversample": 3}
 
 @pytest.mark.parametrize("backend, overrides", [("ivf", {"nlist": 16, "nprobe": 4}), ("ivf", FASTSCAN), ("hnsw", None)], ids=["ivf-sq8", "ivf-fastscan", "hnsw"])
 def test_approximate_backends_match_exact_hybrid_at_every_balance(rng, backend, overrides):
-    vectors = _large(rng)
+    vectors = clustered_catalogue(rng)
     index = HybridIndex.build(vectors, {"audio": "a", "lyrics": "l"}, backend=backend, overrides=overrides)
     assert index.fused is not None and index.backend == backend
     if overrides:
@@ -170,7 +160,7 @@ def test_approximate_backends_match_exact_hybrid_at_every_balance(rng, backend, 
 
 
 def test_a_lyric_only_seed_finds_lyric_only_matches_through_the_modality_index(rng):
-    vectors = _large(rng)
+    vectors = clustered_catalogue(rng)
     index = HybridIndex.build(vectors, {}, backend="ivf", overrides={"nlist": 16, "nprobe": 4})
     audio_ids = set(vectors["audio"][0])
     lyric_only = [i for i in vectors["lyrics"][0] if i not in audio_ids]
@@ -180,7 +170,7 @@ def test_a_lyric_only_seed_finds_lyric_only_matches_through_the_modality_index(r
 
 
 def test_query_scores_outside_vectors_like_a_seed(rng):
-    vectors = _large(rng, 500)
+    vectors = clustered_catalogue(rng, 500)
     index = HybridIndex.build(vectors, {})
     seed = int(vectors["audio"][0][5])
     raw = {m: ids_raw[1][ids_raw[0] == seed] for m, ids_raw in vectors.items() if seed in ids_raw[0]}
@@ -196,7 +186,7 @@ def test_query_scores_outside_vectors_like_a_seed(rng):
 
 @pytest.mark.parametrize("backend", ["flat", "ivf", "ivf-fastscan"])
 def test_update_adds_replaces_and_removes_without_rebuild(rng, backend, tmp_path):
-    vectors = _large(rng, 2000)
+    vectors = clustered_catalogue(rng, 2000)
     overrides = {"ivf": {"nlist": 16, "nprobe": 16}, "ivf-fastscan": {**FASTSCAN, "nprobe": 16}}.get(backend)
     backend = backend.partition("-")[0]
     index = HybridIndex.build(vectors, {"audio": "a", "lyrics": "l"}, backend=backend, overrides=overrides)
@@ -217,7 +207,7 @@ def test_update_adds_replaces_and_removes_without_rebuild(rng, backend, tmp_path
 
 
 def test_ivf_round_trip_through_files(rng, tmp_path):
-    index = HybridIndex.build(_large(rng, 2000), {"audio": "a1", "lyrics": "l1"}, backend="ivf", overrides={"nlist": 16, "nprobe": 8})
+    index = HybridIndex.build(clustered_catalogue(rng, 2000), {"audio": "a1", "lyrics": "l1"}, backend="ivf", overrides={"nlist": 16, "nprobe": 8})
     index.save(tmp_path / "v1")
     loaded = HybridIndex.load(tmp_path / "v1", expect_models={"lyrics": "l1"})
     assert loaded.backend == "ivf" and loaded.indexes["audio"].store.memory_mapped
@@ -229,7 +219,7 @@ def test_ivf_round_trip_through_files(rng, tmp_path):
 @pytest.mark.parametrize("backend, overrides", [("flat", None), ("ivf", {"nlist": 16, "nprobe": 4}), ("ivf", FASTSCAN)], ids=["flat", "ivf-sq8", "ivf-fastscan"])
 def test_neighbours_are_each_query_rows_exact_top_k(rng, backend, overrides):
     """The playlist pool: per query row (a seed, a text, a point on a path) its k best tracks, unioned."""
-    vectors = _large(rng)
+    vectors = clustered_catalogue(rng)
     index = HybridIndex.build(vectors, {}, backend=backend, overrides=overrides)
     exact = HybridIndex.build(vectors, {}, backend="flat")
     seeds = index.track_ids()[[3, 400, 1700]]
