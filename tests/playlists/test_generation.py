@@ -5,7 +5,6 @@ import shutil
 
 import pytest
 import soundfile
-from django.contrib.auth import get_user_model
 from mutagen.id3 import ID3, TALB, TIT2, TPE1
 
 from playlists.errors import ControlError, SeedError, UploadError
@@ -14,18 +13,6 @@ from playlists.models import Artist, Playlist, Track
 from playlists.services import index_rebuild, library_ingest, playlist_generate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def indexed(library, index_dir):
-    library_ingest(library)
-    index_rebuild()
-    return {t.title: t for t in Track.objects.select_related("artist")}
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("gen", password="a-long-password-1")
 
 
 def _ids(built):

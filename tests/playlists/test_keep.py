@@ -14,8 +14,6 @@ from playlists.errors import ControlError
 from playlists.export import XSPF_NS, playlist_export
 from playlists.models import Artist, Playlist, Rating, Track
 from playlists.services import (
-    index_rebuild,
-    library_ingest,
     playlist_generate,
     playlist_item_move,
     playlist_item_remove,
@@ -26,20 +24,6 @@ from playlists.services import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def indexed(library, index_dir):
-    library_ingest(library)
-    index_rebuild()
-    return {t.title: t for t in Track.objects.select_related("artist")}
-
-
-@pytest.fixture
-def user(client):
-    account = get_user_model().objects.create_user("keeper", password="a-long-password-1")
-    client.force_login(account)
-    return account
 
 
 @pytest.fixture

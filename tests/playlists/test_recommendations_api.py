@@ -8,16 +8,9 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
 from playlists.models import ApiToken, Artist, Track
-from playlists.services import api_token_authenticate, api_token_create, api_token_revoke, index_rebuild, library_ingest
+from playlists.services import api_token_authenticate, api_token_create, api_token_revoke, library_ingest
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def indexed(library, index_dir):
-    library_ingest(library)
-    index_rebuild()
-    return {t.title: t for t in Track.objects.select_related("artist", "album")}
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from ml.config import LyricsConfig
@@ -14,13 +13,6 @@ from playlists.selectors import track_theme_search
 from playlists.services import index_rebuild, library_ingest, playlist_generate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user(client):
-    account = get_user_model().objects.create_user("theo", password="a-long-password-1")
-    client.force_login(account)
-    return account
 
 
 def test_ingest_detects_the_language_where_tags_are_silent(library, index_dir):
