@@ -43,7 +43,7 @@ import numpy as np
 from ml.config import MODALITIES
 from ml.embedder import l2_normalise
 from ml.errors import IndexMismatchError, MLError
-from ml.fusion.index import DENSE_IDS_FACTOR, FLAT_MAX, FLOAT16_MIN, AnnIndex, BackendParams, IdSubset, VectorIndex, backend_params
+from ml.fusion.index import FLAT_MAX, FLOAT16_MIN, AnnIndex, BackendParams, IdSubset, VectorIndex, backend_params, ids_nearly_dense
 
 logger = logging.getLogger(__name__)
 
@@ -429,11 +429,10 @@ class HybridIndex:
             parts = [index.store.ids for index in self.indexes.values() if len(index)]
             if not parts:
                 self._universe = np.zeros(0, np.int64)
-            elif all(p.min() >= 0 for p in parts) and max(int(p.max()) for p in parts) < DENSE_IDS_FACTOR * max(p.size for p in parts) + 1024:
-                # Nearly dense ids: a mask over the id range instead of sorting every id.
-                present = np.zeros(max(int(p.max()) for p in parts) + 1, dtype=bool)
-                for part in parts:
-                    present[part] = True
+            elif ids_nearly_dense(min(int(p.min()) for p in parts), max(int(p.max()) for p in parts), max(p.size for p in parts)):
+                # A mask over the id range instead of sorting every id.
+                size = max(int(p.max()) for p in parts) + 1
+                present = np.logical_or.reduce([index.store.id_mask(size) for index in self.indexes.values() if len(index)])
                 self._universe = np.flatnonzero(present).astype(np.int64)
             else:
                 self._universe = np.unique(np.concatenate(parts))

@@ -64,6 +64,11 @@ STORAGES: tuple[str, ...] = ("float32", "float16")
 DENSE_IDS_FACTOR = 4
 
 
+def ids_nearly_dense(low: int, high: int, count: int) -> bool:
+    """Whether ``count`` ids between ``low`` and ``high`` are dense enough for tables indexed by id."""
+    return count > 0 and low >= 0 and high < DENSE_IDS_FACTOR * count + 1024 and count < 2**31
+
+
 @dataclass(frozen=True)
 class BackendParams:
     """Which backend and how it is tuned.
@@ -198,7 +203,7 @@ class VectorStore:
         if self.ids.size == 0:
             return
         low, high = int(self.ids.min()), int(self.ids.max())
-        if low >= 0 and high < DENSE_IDS_FACTOR * self.ids.size + 1024 and self.ids.size < 2**31:
+        if ids_nearly_dense(low, high, self.ids.size):
             row_of = np.full(high + 1, -1, np.int32)
             row_of[self.ids] = np.arange(self.ids.size, dtype=np.int32)
             self._row_of = row_of
