@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: install demo serve test clean-demo
+.PHONY: install demo serve test check clean-demo
 
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ serve: install
 
 test: install
 	$(PY) -m pytest
+
+# The architecture's contracts: import layers, one migration chain, lint (the tests check these too).
+check: install
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) manage.py makemigrations --check --dry-run --verbosity 1
+	$(VENV)/bin/ruff check ml playlists config bench tests manage.py
 
 clean-demo:
 	rm -rf data/demo data/index data/crossfade.sqlite3

@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> dict:
     django.setup()
     from django.core.management import call_command
 
+    from playlists.metadata.kaggle import kaggle_file_import
     from playlists.models import Track
-    from playlists.services import kaggle_file_import
 
     call_command("migrate", verbosity=0)
     csv_path = workdir / "dataset.csv"

@@ -112,7 +112,7 @@ def exact_vectors(index, vectors: dict[str, tuple[np.ndarray, np.ndarray]]):
 
 def brute_force_top(index, seeds: np.ndarray, *, k: int, balance: float, chunk: int = 50_000, vectors_of=None) -> list[np.ndarray]:
     """Exact hybrid top ``k`` of each seed over every track (seed excluded): one int64 array per seed."""
-    from ml.fusion.hybrid import balance_weights, pair_scores
+    from ml.scoring import balance_weights, pair_scores
 
     weights = balance_weights(balance)
     vectors_of = vectors_of or index.vectors_of

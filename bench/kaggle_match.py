@@ -30,11 +30,11 @@ import json, django, time
 django.setup()
 from django.core.management import call_command
 from playlists.models import Track
-from playlists.services import kaggle_file_import
+from playlists.metadata.kaggle import kaggle_file_import
 call_command("migrate", verbosity=0)
 if {catalogue!r} == "demo":
     from pathlib import Path
-    from playlists.services import demo_catalogue_build
+    from playlists.demo.services import demo_catalogue_build
     demo_catalogue_build(Path({workdir!r}) / "demo")
 before = Track.objects.count()
 runs = []

@@ -43,10 +43,13 @@ def _demo(repeats: int) -> dict:
     from django.test import Client
 
     from playlists import engine
-    from playlists.demo_music import demo_library_write
-    from playlists.generation import PlaylistSettings, playlist_build
+    from playlists.accounts.tokens import api_token_create
+    from playlists.catalogue.ingest import library_ingest
+    from playlists.catalogue.reindex import index_rebuild
+    from playlists.demo.music import demo_library_write
+    from playlists.generation.build import playlist_build
+    from playlists.generation.settings import PlaylistSettings
     from playlists.models import Rating, Track
-    from playlists.services import api_token_create, index_rebuild, library_ingest
 
     workdir = Path(os.environ["CROSSFADE_DATA_DIR"])
     call_command("migrate", verbosity=0)
@@ -92,10 +95,11 @@ def _demo(repeats: int) -> dict:
 def _synthetic(count: int, repeats: int, seed: int = 7) -> dict:
     import numpy as np
 
-    from ml.fusion.hybrid import HybridIndex, balance_weights
-    from playlists.generation import _relevance
-    from playlists.ordering import flow_order, mmr_select
-    from playlists.vectors import candidates_search, scores_matrix, vectors_of
+    from ml.fusion.hybrid import HybridIndex
+    from ml.playlist.diversity import mmr_select
+    from ml.playlist.ordering import flow_order
+    from ml.playlist.vectors import candidates_search, relevance, scores_matrix, vectors_of
+    from ml.scoring import balance_weights
 
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
@@ -116,9 +120,9 @@ def _synthetic(count: int, repeats: int, seed: int = 7) -> dict:
         candidates = candidates_search(index, seed_vectors, weights, 200)
         candidates = candidates[~np.isin(candidates, seeds)]
         candidate_vectors = vectors_of(index, candidates)
-        relevance = _relevance([(seed_vectors, weights)], candidate_vectors)
+        scores = relevance([(seed_vectors, weights)], candidate_vectors)
         similarity = scores_matrix(candidate_vectors, candidate_vectors, weights)
-        picks = mmr_select(np.nan_to_num(relevance, nan=-1.0), similarity, count=50, diversity=0.3)
+        picks = mmr_select(np.nan_to_num(scores, nan=-1.0), similarity, count=50, diversity=0.3)
         flow_order(similarity[np.ix_(picks, picks)])
         return len(picks)
 

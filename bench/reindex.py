@@ -31,9 +31,10 @@ def main(argv: list[str] | None = None) -> dict:
     django.setup()
     from django.core.management import call_command
 
-    from playlists.demo_music import demo_library_write
+    from playlists.catalogue.ingest import library_ingest
+    from playlists.catalogue.reindex import index_rebuild
+    from playlists.demo.music import demo_library_write
     from playlists.models import Track
-    from playlists.services import index_rebuild, library_ingest
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",
     "playlists",
 ]
 
@@ -88,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # JSON error envelopes for anything under /api/ that Django itself answers (404, 405, 500).
+    "playlists.api.middleware.ApiErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -96,7 +99,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The site's templates live with its views; the admin's overrides are there too, found before the admin's own.
+        "DIRS": [BASE_DIR / "playlists" / "web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -135,6 +139,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "playlists" / "web" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -163,7 +168,7 @@ SPOTIFY_MAX_WAIT_S = _env_float("SPOTIFY_MAX_WAIT_S", 60.0)
 SPOTIFY_MATCH_THRESHOLD = _env_float("SPOTIFY_MATCH_THRESHOLD", 0.8)
 SPOTIFY_CACHE_SECONDS = _env_float("SPOTIFY_CACHE_SECONDS", 7 * 24 * 3600)
 
-# Pictures of the music (issue 8): spectrograms and the catalogue map are drawn once and cached here.
+# Pictures of the music: spectrograms and the catalogue map are drawn once and cached here.
 CROSSFADE_PICTURES_DIR = Path(os.environ.get("CROSSFADE_PICTURES_DIR", CROSSFADE_DATA_DIR / "pictures")).resolve()
 # Trained models write <family>/<version>/*.csv training curves here; the Models page draws them.
 CROSSFADE_MODELS_DIR = Path(os.environ.get("CROSSFADE_MODELS_DIR", CROSSFADE_DATA_DIR / "models")).resolve()

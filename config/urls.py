@@ -5,7 +5,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from playlists.admin_views import index_versions
+from playlists.admin.index_versions import index_versions
+from playlists.api.app import api
 
 urlpatterns = [
     path("admin/index-versions/", admin.site.admin_view(index_versions), name="admin_index_versions"),
@@ -14,5 +15,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Browsers ask for /favicon.ico on pages without an icon link (the admin); answer instead of a 404.
     path("favicon.ico", RedirectView.as_view(url=static("playlists/icon.svg"), permanent=True)),
-    path("", include("playlists.urls")),
+    path("api/", api.urls),
+    path("", include("playlists.web.urls")),
 ]

@@ -40,17 +40,21 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from ml.audio.baseline import MfccStatsEmbedder
 from ml.config import AudioConfig, LyricsConfig
 from ml.embedder import Embedder, l2_normalise
 from ml.errors import MLError
-from ml.fusion.hybrid import DEFAULT_WHITENING, WHITENINGS, balance_weights, pair_scores, whitener_fit
+from ml.fusion.learned import FusionModel
+from ml.metrics import DEFAULT_KS, neighbour_precision
+from ml.registry import AUDIO_MODELS, audio_embedder_build, lyrics_embedder_build
+from ml.scoring import balance_weights, pair_scores
 from ml.text.clean import lyrics_clean, lyrics_word_count
 from ml.text.files import lyrics_file_read
+from ml.whitening import DEFAULT_WHITENING, WHITENINGS, whitener_fit
 
 logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("track_id", "label", "group")
-DEFAULT_KS = (5, 10)
 SWEEP = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
@@ -111,33 +115,6 @@ def manifest_read(path: str | Path) -> list[ManifestRow]:
     return rows
 
 
-def neighbour_precision(similarity: np.ndarray, labels: Sequence[str], groups: Sequence[str], ks: Sequence[int] = DEFAULT_KS) -> dict:
-    """Artist-filtered precision@k from a similarity matrix.
-
-    ``similarity`` is float ``(n, n)``; NaN marks pairs that cannot be
-    compared. Returns ``{"p@k": float | None, ..., "n": queries scored at the largest k}``.
-    """
-    labels_array = np.asarray(labels, dtype=object)
-    groups_array = np.asarray(groups, dtype=object)
-    n = similarity.shape[0]
-    hits: dict[int, list[float]] = {k: [] for k in ks}
-    for query in range(n):
-        scores = similarity[query].astype(np.float64).copy()
-        allowed = ~np.isnan(scores) & (groups_array != groups_array[query])
-        allowed[query] = False
-        if not allowed.any():
-            continue
-        candidates = np.flatnonzero(allowed)
-        ranked = candidates[np.lexsort((candidates, -scores[candidates]))]
-        same = labels_array[ranked] == labels_array[query]
-        for k in ks:
-            if ranked.size >= k:
-                hits[k].append(float(same[:k].mean()))
-    result: dict = {f"p@{k}": (round(float(np.mean(hits[k])), 4) if hits[k] else None) for k in ks}
-    result["n"] = len(hits[max(ks)])
-    return result
-
-
 def _embed_all(embedder: Embedder, items: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Vectors ``(n, dim)`` and a present mask ``(n,)``; failures are skipped and reported."""
     vectors = np.zeros((len(items), embedder.dim), dtype=np.float32)
@@ -175,7 +152,7 @@ def evaluate(
     ks: Sequence[int] = DEFAULT_KS,
     min_words: int = 8,
     seed: int = 0,
-    fusion=None,
+    fusion: FusionModel | None = None,
     whitenings: Sequence[str] = WHITENINGS,
 ) -> dict:
     """The report for ``rows``: a ``"methods"`` object keyed by method name, plus counts and failures.
@@ -252,9 +229,6 @@ def evaluate(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ml.audio.baseline import MfccStatsEmbedder
-    from ml.registry import AUDIO_MODELS, audio_embedder_build, lyrics_embedder_build
-
     parser = argparse.ArgumentParser(prog="python -m ml.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("manifest", type=Path)
     parser.add_argument("--out", type=Path, required=True, help="where the JSON report goes")
@@ -280,8 +254,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         baseline = MfccStatsEmbedder(max_seconds=args.max_seconds) if has_audio else None
         fusion = None
         if args.fusion_model is not None:
-            from ml.fusion.learned import FusionModel
-
             fusion = FusionModel.load(args.fusion_model)
         report = evaluate(rows, audio_embedders=audio, lyrics_embedders=lyrics, baseline_embedder=baseline, balance=args.balance, seed=args.seed, fusion=fusion, ks=tuple(args.ks))
     except MLError as error:

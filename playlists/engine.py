@@ -1,11 +1,22 @@
-"""Where Django meets ml: builds embedders and the index store from settings, once per process.
+"""Where Django meets ml: the configured embedders and the one serving snapshot of the index.
 
-Everything heavy is built lazily on first use and cached per configuration,
-so a test that changes ``settings.CROSSFADE`` gets fresh objects.
+:func:`engine` hands out the :class:`Engine` of the current settings
+(``settings.CROSSFADE``; a test that replaces the settings gets a fresh one).
+An engine loads each configured embedder once and hands out
+:class:`Serving` snapshots: the serving index version, opened and checked,
+with its model versions and the caches that are only valid for that version.
+A request takes one snapshot and uses it throughout, so a reindex that
+switches versions mid-request cannot mix two indexes in one answer, and the
+playlist it builds records the version that built it.
 """
 from __future__ import annotations
 
+import logging
 import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Generic, Hashable, Mapping, TypeVar
 
 from django.conf import settings
 
@@ -14,41 +25,145 @@ from ml.embedder import Embedder
 from ml.fusion.hybrid import HybridIndex
 from ml.fusion.store import IndexStore
 from ml.registry import audio_embedder_build, lyrics_embedder_build
+from playlists.errors import IndexNotReadyError
 
-_lock = threading.Lock()
-_embedders: dict[tuple, Embedder] = {}
-_stores: dict[str, IndexStore] = {}
+logger = logging.getLogger(__name__)
+
+Value = TypeVar("Value")
+
+
+class BoundedCache(Generic[Value]):
+    """A small thread-safe least-recently-used cache: ``get(key, make)`` makes a missing value once.
+
+    Concurrent callers of the same missing key wait for the one maker; other
+    keys are not held up by it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[Hashable, Value] = OrderedDict()
+        self._making: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], Value]) -> Value:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            maker = self._making.setdefault(key, threading.Lock())
+        with maker:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            value = make()
+            with self._lock:
+                self._values[key] = value
+                self._making.pop(key, None)
+                while len(self._values) > self.size:
+                    self._values.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+@dataclass(frozen=True)
+class Serving:
+    """One index version as it serves: never changed after it is made.
+
+    ``prompts`` caches prompt vectors of the lyrics encoder the index was
+    built with (encoding a prompt costs more than the rest of a request);
+    ``tastes`` caches per-user taste models fitted on this index's vectors.
+    """
+
+    version: str
+    index: HybridIndex
+    meta: Mapping[str, object]
+    prompts: BoundedCache[object] = field(default_factory=lambda: BoundedCache(512))
+    tastes: BoundedCache[object] = field(default_factory=lambda: BoundedCache(256))
+
+    @property
+    def model_versions(self) -> Mapping[str, str]:
+        return self.index.model_versions
+
+    def __contains__(self, track_id: object) -> bool:
+        return track_id in self.index
+
+
+class Engine:
+    """The embedders of one configuration and the snapshot of its serving index version."""
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self.store = IndexStore(Path(config.index_dir))
+        self._serving: Serving | None = None
+        self._lock = threading.Lock()
+
+    def embedder(self, modality: str) -> Embedder:
+        """The configured embedder of ``modality`` ("audio" or "lyrics"), loaded once per process."""
+        if modality == "audio":
+            return _embedders.get(("audio", self.config.audio), lambda: audio_embedder_build(self.config.audio))
+        if modality == "lyrics":
+            return _embedders.get(("lyrics", self.config.lyrics), lambda: lyrics_embedder_build(self.config.lyrics))
+        raise ValueError(f"unknown modality {modality!r}")
+
+    def serving(self) -> Serving | None:
+        """The snapshot of the serving version, reopened when a reindex has switched versions; None before the first build.
+
+        Costs one small file read when nothing changed, so a web process picks
+        up a new version without a restart.
+        """
+        version = self.store.current_version()
+        with self._lock:
+            current = self._serving
+            if version is None:
+                self._serving = None
+                return None
+            if current is not None and current.version == version:
+                return current
+            meta = self.store.check(version)
+            snapshot = Serving(version=version, index=HybridIndex.load(self.store.root / version), meta=meta)
+            self._serving = snapshot
+            logger.info("serving index version %s", version)
+            return snapshot
+
+    def serving_or_raise(self) -> Serving:
+        """Like :meth:`serving`, but raises :class:`IndexNotReadyError` before the first build."""
+        snapshot = self.serving()
+        if snapshot is None:
+            raise IndexNotReadyError("no index yet: run `manage.py reindex`")
+        return snapshot
+
+
+#: Models are heavy and do not depend on where the index lives: one per model configuration.
+_embedders: BoundedCache[Embedder] = BoundedCache(8)
+#: One engine per configuration; a handful, since tests swap index folders.
+_engines: BoundedCache[Engine] = BoundedCache(8)
+
+
+def engine() -> Engine:
+    """The engine of the current ``settings.CROSSFADE``, made once per configuration."""
+    config: EngineConfig = settings.CROSSFADE
+    return _engines.get(config, lambda: Engine(config))
 
 
 def engine_config() -> EngineConfig:
-    return settings.CROSSFADE
+    return engine().config
 
 
 def embedder_get(modality: str) -> Embedder:
-    """The configured embedder of ``modality`` ("audio" or "lyrics"), loaded once."""
-    config = engine_config()
-    key = (modality, config.audio if modality == "audio" else config.lyrics)
-    with _lock:
-        if key not in _embedders:
-            if modality == "audio":
-                _embedders[key] = audio_embedder_build(config.audio)
-            elif modality == "lyrics":
-                _embedders[key] = lyrics_embedder_build(config.lyrics)
-            else:
-                raise ValueError(f"unknown modality {modality!r}")
-        return _embedders[key]
+    """The configured embedder of ``modality``."""
+    return engine().embedder(modality)
+
+
+def serving() -> Serving | None:
+    """The current serving snapshot, or None before the first build."""
+    return engine().serving()
+
+
+def serving_or_raise() -> Serving:
+    return engine().serving_or_raise()
 
 
 def index_store() -> IndexStore:
-    root = str(engine_config().index_dir)
-    with _lock:
-        if root not in _stores:
-            _stores[root] = IndexStore(engine_config().index_dir)
-        return _stores[root]
-
-
-def index_current() -> HybridIndex | None:
-    """The serving index, reloaded when a reindex has switched versions; None before the first build."""
-    store = index_store()
-    with _lock:
-        return store.load_current(HybridIndex.load)
+    return engine().store

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.audio_fixtures import edge_cases_write
+from tests.support.audio_fixtures import edge_cases_write
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,37 @@ def test_importing_all_of_ml_loads_no_django():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+SOURCE_PACKAGES = ("ml", "playlists", "config")
+
+
+def test_tests_mirror_the_package_tree():
+    """tests/<package path>/test_<thing>.py: every test folder is a folder of the code it tests."""
+    strays = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        folder = path.parent.relative_to(ROOT / "tests")
+        if folder.parts and folder.parts[0] in SOURCE_PACKAGES and not (ROOT / folder).is_dir():
+            strays.append(str(path.relative_to(ROOT)))
+    assert strays == []
+
+
+def test_no_name_says_which_work_item_added_it():
+    pattern = re.compile(r"\b(issue|work item|ticket)[ _-]?#?\d+", re.IGNORECASE)
+    offenders = []
+    for path in sorted(ROOT.rglob("*")):
+        if any(part in {".git", ".venv", "data", "node_modules", "staticfiles", "test-artifacts", "__pycache__"} for part in path.relative_to(ROOT).parts):
+            continue
+        if re.search(r"issue\d|_issue|views_\w", path.name, re.IGNORECASE):
+            offenders.append(str(path.relative_to(ROOT)))
+        if path.suffix in {".py", ".html", ".js", ".css", ".md", ".toml"} and path.is_file():
+            for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+                if pattern.search(line):
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}")
+    assert offenders == []
+
+
+def test_the_import_contracts_hold():
+    """The layering contracts in pyproject.toml (ml is a library with layers; web/api -> services -> selectors/models)."""
+    result = subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]

@@ -24,7 +24,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -35,6 +35,7 @@ from ml.audio.features import FrontEndConfig, mel_compress, mel_from_power, powe
 from ml.audio.musicnn import MUSICNN_FRONT_END, Musicnn, MusicnnConfig
 from ml.audio.segments import SegmentPlan, segments_load
 from ml.errors import AudioDecodeError, MLError
+from ml.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -206,13 +207,13 @@ def audio_cnn_train(
     out_dir: str | Path,
     *,
     config: TrainConfig | None = None,
-    progress: Callable[[int, int, dict[str, float]], None] | None = None,
+    progress: Progress | None = None,
     version: str | None = None,
 ) -> TrainResult:
     """Train a CNN on ``items`` and save it under ``out_dir/<version>/``.
 
     Tracks that cannot be decoded are skipped (logged). ``progress(epoch,
-    epochs, row)`` is called after each epoch with that epoch's losses.
+    epochs, note)`` is called after each epoch, the note giving its losses.
     Raises :class:`TrainingError` when fewer than 4 tracks decode or the
     split leaves a side empty.
     """
@@ -265,7 +266,7 @@ def audio_cnn_train(
         row = {"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": float(np.mean(validation))}
         history.append(row)
         if progress:
-            progress(epoch, config.epochs, row)
+            progress(epoch, config.epochs, f"train loss {row['train_loss']:.3f}, validation loss {row['val_loss']:.3f}")
         if row["val_loss"] < best_loss - 1e-4:
             best_loss, best_epoch = row["val_loss"], epoch
             best_state = {k: v.detach().clone() for k, v in trainee.cnn.state_dict().items()}

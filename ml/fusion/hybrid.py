@@ -1,23 +1,13 @@
-"""Hybrid song similarity over the audio and lyrics modalities.
+"""Hybrid song similarity over the audio and lyrics modalities: the index that serves it.
 
 Each modality's vectors are whitened with a map fitted on the catalogue
-(:class:`Standardiser`: per-dimension centring and scaling, or
-:class:`Whitener`: full-covariance ZCA whitening with Ledoit-Wolf shrinkage),
-so the cosine measures how two tracks differ from the typical track rather
-than what every track shares, then L2-normalised. The score of a pair is
-
-    score(x, y) = sum_m w_m * cos_m(x, y) * [x and y both have m]
-                  / sum_m w_m * [x and y both have m]
-
-over the modalities ``m`` *both* tracks have: an instrumental is scored on
-its audio alone and competes on the same scale as a song with lyrics. A pair
-that shares no modality of positive weight has no score and is never
-returned.
-
-``balance`` is the audio share of the weight, per request: ``w_audio =
-balance``, ``w_lyrics = 1 - balance``; 1.0 is audio only, 0.0 lyrics only,
-0.5 both equally. With several seeds a candidate's score is the mean of its
-scores against the seeds it can be compared with.
+(:mod:`ml.whitening`) and L2-normalised; a pair's score is the weighted mean
+of the cosines of the modalities both tracks have (:mod:`ml.scoring`), so a
+pair that shares no modality of positive weight has no score and is never
+returned. ``balance`` is the audio share of the weight, per request:
+``w_audio = balance``, ``w_lyrics = 1 - balance``. With several seeds a
+candidate's score is the mean of its scores against the seeds it can be
+compared with.
 
 Search: candidates come from a *fused* index (one vector per track, the
 concatenation of its whitened modality vectors, zeros where a modality is
@@ -26,24 +16,25 @@ missing; a query ``[w_audio * q_audio, w_lyrics * q_lyrics]`` then scores
 per group of tracks that share the same modalities (both, audio only, lyrics
 only) with that group's query, so a strong single-modality match (an
 instrumental, a lyric-only entry) is never lost; the union is re-ranked with
-the exact score above in one vectorised pass. Small catalogues skip the
-candidate step and score every track exactly.
+the exact score in one vectorised pass. Small catalogues skip the candidate
+step and score every track exactly.
 """
 from __future__ import annotations
 
 import json
 import logging
-import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from ml.config import MODALITIES
-from ml.embedder import l2_normalise
 from ml.errors import IndexMismatchError, MLError
-from ml.fusion.index import FLAT_MAX, FLOAT16_MIN, AnnIndex, BackendParams, IdSubset, VectorIndex, backend_params, ids_nearly_dense
+from ml.fusion.index import FLOAT16_MIN, AnnIndex, BackendParams, IdSubset, VectorIndex, backend_params, ids_nearly_dense
+from ml.fusion.learned import FusionModel
+from ml.scoring import balance_weights, pair_scores
+from ml.whitening import DEFAULT_WHITENING, ProjectedWhitener, Whitening, whitener_fit, whitener_read
 
 logger = logging.getLogger(__name__)
 
@@ -62,15 +53,6 @@ MODALITY_CANDIDATES_PER_RESULT = 1
 #: the edge of the catalogue, in lists whose centres need not score highest, so
 #: :meth:`HybridIndex.linear_candidates` visits this many times more lists.
 LINEAR_SEARCH_EFFORT = 4
-WHITENINGS: tuple[str, ...] = ("standardise", "whiten", "none")
-#: Per-dimension standardisation is the default by the numbers
-#: (``python -m ml.evaluate``, docs/index.md): on the demo catalogue with
-#: musicnn + multilingual USE, p@5 audio 0.958 vs 0.475 (ZCA) vs 0.950 (none),
-#: hybrid 0.79 vs 0.42 vs 0.73; on the 10-track JamendoLyrics set the options
-#: differ by one or two hits.
-DEFAULT_WHITENING = "standardise"
-#: Whiteners are fitted on at most this many rows (a seeded sample).
-FIT_SAMPLE = 200_000
 
 
 def modality_params(count: int, dim: int, *, backend: str = "auto", overrides: Mapping[str, Any] | None = None) -> BackendParams:
@@ -89,164 +71,6 @@ def modality_params(count: int, dim: int, *, backend: str = "auto", overrides: M
     return params
 
 
-def balance_weights(balance: float) -> dict[str, float]:
-    """Per-modality weights for an audio share ``balance`` in ``[0, 1]``."""
-    if isinstance(balance, bool) or not isinstance(balance, (int, float)) or math.isnan(balance) or not 0.0 <= balance <= 1.0:
-        raise MLError(f"balance must be a number between 0 (lyrics only) and 1 (audio only), got {balance!r}")
-    return {"audio": float(balance), "lyrics": 1.0 - float(balance)}
-
-
-@dataclass(frozen=True)
-class Standardiser:
-    """Per-dimension centring and scaling fitted on a catalogue, then L2 normalisation."""
-
-    mean: np.ndarray  # float32 (dim,)
-    scale: np.ndarray  # float32 (dim,)
-    kind = "standardise"
-
-    @classmethod
-    def fit(cls, vectors: np.ndarray, *, shrinkage: float = 0.1) -> "Standardiser":
-        """Fit on float32 ``(n, dim)``; with fewer than 3 rows it only normalises."""
-        vectors = np.asarray(vectors, dtype=np.float32)
-        dim = vectors.shape[1]
-        if vectors.shape[0] < 3:
-            return cls(np.zeros(dim, np.float32), np.ones(dim, np.float32))
-        variance = vectors.var(axis=0, dtype=np.float64)
-        # Shrink toward the average variance so near-constant dimensions are not blown up.
-        scale = np.sqrt(variance + shrinkage * float(variance.mean()) + 1e-12)
-        return cls(vectors.mean(axis=0, dtype=np.float64).astype(np.float32), scale.astype(np.float32))
-
-    def apply(self, vectors: np.ndarray) -> np.ndarray:
-        """Standardised, unit-length copy of float32 ``(n, dim)``."""
-        return l2_normalise((np.asarray(vectors, dtype=np.float32) - self.mean) / self.scale)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"mean": self.mean, "scale": self.scale}
-
-
-@dataclass(frozen=True)
-class Whitener:
-    """Full-covariance (ZCA) whitening fitted on a catalogue, then L2 normalisation.
-
-    ``l2((x - mean) @ matrix)`` with ``matrix = U diag(1/sqrt(lambda)) U^T`` of
-    the Ledoit-Wolf-shrunk covariance (the shrinkage is estimated from the
-    data, so a 40-track catalogue in 384 dimensions stays well conditioned).
-    PCA whitening differs from ZCA only by the rotation ``U``, which no cosine
-    can see, so this one class covers both.
-    """
-
-    mean: np.ndarray  # float32 (dim,)
-    matrix: np.ndarray  # float32 (dim, dim)
-    kind = "whiten"
-
-    @classmethod
-    def fit(cls, vectors: np.ndarray) -> "Whitener":
-        """Fit on float32 ``(n, dim)``; with fewer than 3 rows it only normalises."""
-        from sklearn.covariance import ledoit_wolf
-
-        vectors = np.asarray(vectors, dtype=np.float64)
-        dim = vectors.shape[1]
-        if vectors.shape[0] < 3:
-            return cls(np.zeros(dim, np.float32), np.eye(dim, dtype=np.float32))
-        mean = vectors.mean(axis=0)
-        covariance, _ = ledoit_wolf(vectors - mean, assume_centered=True)
-        eigenvalues, eigenvectors = np.linalg.eigh(covariance)
-        eigenvalues = np.maximum(eigenvalues, 1e-12 * max(float(eigenvalues.max()), 1e-30))
-        matrix = (eigenvectors / np.sqrt(eigenvalues)) @ eigenvectors.T
-        return cls(mean.astype(np.float32), matrix.astype(np.float32))
-
-    def apply(self, vectors: np.ndarray) -> np.ndarray:
-        """Whitened, unit-length copy of float32 ``(n, dim)``."""
-        return l2_normalise((np.asarray(vectors, dtype=np.float32) - self.mean) @ self.matrix)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"mean": self.mean, "matrix": self.matrix}
-
-
-@dataclass(frozen=True)
-class Normaliser:
-    """No whitening: L2 normalisation only (the embedders' own geometry)."""
-
-    dim: int
-    kind = "none"
-
-    @classmethod
-    def fit(cls, vectors: np.ndarray) -> "Normaliser":
-        return cls(int(np.asarray(vectors).shape[1]))
-
-    def apply(self, vectors: np.ndarray) -> np.ndarray:
-        return l2_normalise(np.asarray(vectors, dtype=np.float32))
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {"dim": np.asarray(self.dim)}
-
-
-def whitener_fit(vectors: np.ndarray, *, kind: str = DEFAULT_WHITENING, seed: int = 0) -> Standardiser | Whitener | Normaliser:
-    """The catalogue whitening of ``kind`` fitted on float32 ``(n, dim)`` (a seeded sample above FIT_SAMPLE rows)."""
-    if kind not in WHITENINGS:
-        raise MLError(f"unknown whitening {kind!r}; choose one of {', '.join(WHITENINGS)}")
-    vectors = np.asarray(vectors)
-    if vectors.shape[0] > FIT_SAMPLE:
-        vectors = vectors[np.sort(np.random.default_rng(seed).choice(vectors.shape[0], FIT_SAMPLE, replace=False))]
-    if kind == "standardise":
-        return Standardiser.fit(vectors)
-    if kind == "whiten":
-        return Whitener.fit(vectors)
-    return Normaliser.fit(vectors)
-
-
-def _whitener_read(path: Path) -> Any:
-    with np.load(path, allow_pickle=False) as arrays:
-        if "projection" in arrays:
-            from ml.fusion.learned import ProjectedWhitener
-
-            base_arrays = {key: arrays[key] for key in arrays.files if key not in ("projection", "fusion_version")}
-            return ProjectedWhitener(_whitener_from(base_arrays), arrays["projection"].astype(np.float32), str(arrays["fusion_version"]))
-        return _whitener_from({key: arrays[key] for key in arrays.files})
-
-
-def _whitener_from(arrays: Mapping[str, np.ndarray]) -> Standardiser | Whitener | Normaliser:
-    if "matrix" in arrays:
-        return Whitener(arrays["mean"].astype(np.float32), arrays["matrix"].astype(np.float32))
-    if "scale" in arrays:
-        return Standardiser(arrays["mean"].astype(np.float32), arrays["scale"].astype(np.float32))
-    return Normaliser(int(arrays["dim"]))
-
-
-def pair_scores(
-    seed_vectors: Mapping[str, tuple[np.ndarray, np.ndarray]],
-    candidate_vectors: Mapping[str, tuple[np.ndarray, np.ndarray]],
-    weights: Mapping[str, float],
-) -> np.ndarray:
-    """Exact hybrid scores of every candidate against every seed.
-
-    ``seed_vectors[m]`` is ``(vectors (s, dim_m), present bool (s,))`` and
-    ``candidate_vectors[m]`` is ``(vectors (c, dim_m), present bool (c,))``;
-    rows that are not present are ignored. Returns float32 ``(c, s)``, NaN
-    where the pair shares no modality of positive weight.
-    """
-    numerator: np.ndarray | None = None
-    denominator: np.ndarray | None = None
-    for modality, weight in weights.items():
-        if weight <= 0 or modality not in seed_vectors or modality not in candidate_vectors:
-            continue
-        seeds, seeds_present = seed_vectors[modality]
-        candidates, candidates_present = candidate_vectors[modality]
-        both = candidates_present[:, None] & seeds_present[None, :]
-        cosines = np.where(both, candidates @ seeds.T, 0.0)
-        numerator = weight * cosines if numerator is None else numerator + weight * cosines
-        denominator = weight * both if denominator is None else denominator + weight * both
-    if numerator is None or denominator is None:
-        count = next(iter(candidate_vectors.values()))[0].shape[0] if candidate_vectors else 0
-        seeds_count = next(iter(seed_vectors.values()))[0].shape[0] if seed_vectors else 0
-        return np.full((count, seeds_count), np.nan, dtype=np.float32)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, numerator / denominator, np.nan).astype(np.float32)
-
-
-Vectors = Mapping[str, tuple[np.ndarray, np.ndarray]]
-
-
 class HybridIndex:
     """One index per modality, a fused candidate index, and the catalogue whiteners, searched as one.
 
@@ -260,7 +84,7 @@ class HybridIndex:
     def __init__(
         self,
         indexes: Mapping[str, VectorIndex],
-        standardisers: Mapping[str, Any],
+        standardisers: Mapping[str, Whitening],
         model_versions: Mapping[str, str],
         *,
         fused: AnnIndex | None = None,
@@ -272,9 +96,16 @@ class HybridIndex:
         self.standardisers = dict(standardisers)
         self.model_versions = dict(model_versions)
         self.fused = fused
-        self._universe: np.ndarray | None = None
-        self._positions: dict[str, np.ndarray] = {}
-        self._subsets: dict[str, IdSubset] | None = None
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Compute what every search reads (the track list, each modality's rows in it, the modality
+        groups) once, when the index is built, loaded or updated: a serving index is then only read,
+        never filled in lazily by concurrent requests."""
+        self._universe = self._track_ids_compute()
+        # Rows of each modality in the track list: only exact (small) catalogues score every track.
+        self._positions = {} if self.fused is not None else {m: np.searchsorted(self._universe, index.store.ids) for m, index in self.indexes.items() if len(index)}
+        self._subsets = self._groups_compute()
 
     # -- building ------------------------------------------------------------
     @classmethod
@@ -287,7 +118,7 @@ class HybridIndex:
         whitening: str = DEFAULT_WHITENING,
         overrides: Mapping[str, Any] | None = None,
         chunk: int = 100_000,
-        fusion: Any = None,
+        fusion: FusionModel | None = None,
     ) -> "HybridIndex":
         """Fit whiteners and index ``vectors[m] = (ids int64 (n,), raw vectors (n, dim))``.
 
@@ -298,7 +129,7 @@ class HybridIndex:
         the learned space (``standardisers[m]`` maps raw vectors into it).
         """
         indexes: dict[str, VectorIndex] = {}
-        standardisers: dict[str, Any] = {}
+        standardisers: dict[str, Whitening] = {}
         for modality in MODALITIES:
             if modality not in vectors:
                 continue
@@ -308,8 +139,6 @@ class HybridIndex:
                 continue
             whitener = whitener_fit(raw, kind=whitening)
             if fusion is not None and modality in fusion.projections:
-                from ml.fusion.learned import ProjectedWhitener
-
                 if fusion.projections[modality].shape[0] != raw.shape[1]:
                     raise IndexMismatchError(
                         f"fusion model {fusion.version} projects {modality} vectors of dimension "
@@ -345,6 +174,7 @@ class HybridIndex:
             part = universe[start : start + chunk]
             fused.add(part, self.fused_vectors(part))
         self.fused = fused
+        self._positions = {}
 
     @property
     def fusion_version(self) -> str:
@@ -396,9 +226,7 @@ class HybridIndex:
             self.indexes[modality].add(ids, self.standardisers[modality].apply(raw))
             changed[f"{modality}_added"] = int(ids.size)
             touched.append(ids)
-        self._universe = None
-        self._positions = {}
-        self._subsets = None
+        self._prepare()
         if self.fused is not None:
             affected = np.unique(np.concatenate(touched))
             self.fused.remove(affected)
@@ -425,18 +253,18 @@ class HybridIndex:
 
     def track_ids(self) -> np.ndarray:
         """Every track id that has at least one modality, sorted int64."""
-        if self._universe is None:
-            parts = [index.store.ids for index in self.indexes.values() if len(index)]
-            if not parts:
-                self._universe = np.zeros(0, np.int64)
-            elif ids_nearly_dense(min(int(p.min()) for p in parts), max(int(p.max()) for p in parts), max(p.size for p in parts)):
-                # A mask over the id range instead of sorting every id.
-                size = max(int(p.max()) for p in parts) + 1
-                present = np.logical_or.reduce([index.store.id_mask(size) for index in self.indexes.values() if len(index)])
-                self._universe = np.flatnonzero(present).astype(np.int64)
-            else:
-                self._universe = np.unique(np.concatenate(parts))
         return self._universe
+
+    def _track_ids_compute(self) -> np.ndarray:
+        parts = [index.store.ids for index in self.indexes.values() if len(index)]
+        if not parts:
+            return np.zeros(0, np.int64)
+        if ids_nearly_dense(min(int(p.min()) for p in parts), max(int(p.max()) for p in parts), max(p.size for p in parts)):
+            # A mask over the id range instead of sorting every id.
+            size = max(int(p.max()) for p in parts) + 1
+            present = np.logical_or.reduce([index.store.id_mask(size) for index in self.indexes.values() if len(index)])
+            return np.flatnonzero(present).astype(np.int64)
+        return np.unique(np.concatenate(parts))
 
     def counts(self) -> dict[str, int]:
         return {modality: len(index) for modality, index in self.indexes.items()}
@@ -613,8 +441,6 @@ class HybridIndex:
             seeds, present = seed_vectors[modality]
             if weight <= 0 or not present.any() or len(index) == 0:
                 continue
-            if modality not in self._positions:
-                self._positions[modality] = np.searchsorted(universe, index.store.ids)
             rows = self._positions[modality]
             cosines = np.asarray(index.store.vectors) @ seeds.T
             numerator[rows] += weight * np.where(present[None, :], cosines, 0.0)
@@ -623,26 +449,27 @@ class HybridIndex:
             return np.where(denominator > 0, numerator / denominator, np.nan).astype(np.float32)
 
     def _groups(self) -> dict[str, IdSubset]:
-        """Tracks by the modalities they have, as id subsets, cached.
+        """Tracks by the modalities they have, as id subsets.
 
         ``both``; ``only_<m>``: tracks with modality ``m`` alone; ``has_<m>``: every track with ``m``.
         """
-        if self._subsets is None:
-            # Boolean masks over the id range: no sorted set operations over a
-            # million ids, and no large temporaries a web worker would keep.
-            universe = self.track_ids()
-            size = int(universe[-1]) + 1 if universe.size else 1
-            masks = {m: index.store.id_mask(size) for m, index in self.indexes.items()}
-            subsets = {f"has_{m}": IdSubset.from_mask(mask) for m, mask in masks.items()}
-            if len(masks) == 2:
-                audio, lyrics = (masks[m] for m in MODALITIES)
-                subsets.update(
-                    both=IdSubset.from_mask(audio & lyrics),
-                    only_audio=IdSubset.from_mask(audio & ~lyrics),
-                    only_lyrics=IdSubset.from_mask(lyrics & ~audio),
-                )
-            self._subsets = subsets
         return self._subsets
+
+    def _groups_compute(self) -> dict[str, IdSubset]:
+        # Boolean masks over the id range: no sorted set operations over a
+        # million ids, and no large temporaries a web worker would keep.
+        universe = self._universe
+        size = int(universe[-1]) + 1 if universe.size else 1
+        masks = {m: index.store.id_mask(size) for m, index in self.indexes.items()}
+        subsets = {f"has_{m}": IdSubset.from_mask(mask) for m, mask in masks.items()}
+        if len(masks) == 2:
+            audio, lyrics = (masks[m] for m in MODALITIES)
+            subsets.update(
+                both=IdSubset.from_mask(audio & lyrics),
+                only_audio=IdSubset.from_mask(audio & ~lyrics),
+                only_lyrics=IdSubset.from_mask(lyrics & ~audio),
+            )
+        return subsets
 
     def _candidates(self, seed_vectors: dict[str, tuple[np.ndarray, np.ndarray]], weights: Mapping[str, float], k: int) -> np.ndarray:
         """Sorted unique candidate ids (int64) for the seeds, all from the fused index.
@@ -730,7 +557,7 @@ class HybridIndex:
         if description.get("format_version") != FORMAT_VERSION:
             raise IndexMismatchError(f"{folder}: index format {description.get('format_version')} is not {FORMAT_VERSION}; run a full reindex")
         indexes: dict[str, VectorIndex] = {}
-        standardisers: dict[str, Any] = {}
+        standardisers: dict[str, Whitening] = {}
         versions: dict[str, str] = {}
         for modality, info in description["modalities"].items():
             if expect_models and modality in expect_models and expect_models[modality] != info["model_version"]:
@@ -741,7 +568,7 @@ class HybridIndex:
             index = VectorIndex.load(folder / modality, mmap=mmap)
             if index.dim != info["dim"]:
                 raise IndexMismatchError(f"{folder}: {modality} index has dimension {index.dim}, expected {info['dim']}")
-            standardisers[modality] = _whitener_read(folder / modality / "standardiser.npz")
+            standardisers[modality] = whitener_read(folder / modality / "standardiser.npz")
             indexes[modality] = index
             versions[modality] = info["model_version"]
         fused = None
@@ -751,14 +578,4 @@ class HybridIndex:
         return cls(indexes, standardisers, versions, fused=fused)
 
 
-__all__ = [
-    "DEFAULT_WHITENING",
-    "FLAT_MAX",
-    "HybridIndex",
-    "Normaliser",
-    "Standardiser",
-    "Whitener",
-    "balance_weights",
-    "pair_scores",
-    "whitener_fit",
-]
+__all__ = ["FORMAT_VERSION", "HybridIndex", "modality_params"]

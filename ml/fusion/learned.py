@@ -35,12 +35,15 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from ml.embedder import l2_normalise
 from ml.errors import MLError
+from ml.metrics import neighbour_precision
+from ml.progress import Progress
+from ml.scoring import balance_weights, pair_scores
 
 logger = logging.getLogger(__name__)
 
@@ -138,38 +141,6 @@ class FusionModel:
         return cls(str(config["version"]), projections, info)
 
 
-@dataclass(frozen=True)
-class ProjectedWhitener:
-    """A catalogue whitener followed by a learned fusion projection: ``l2(l2(whiten(x)) @ P)``.
-
-    Drop-in for the whiteners in :mod:`ml.fusion.hybrid`: ``apply`` maps raw
-    embedder vectors ``(n, dim_m)`` into the index space ``(n, d)``.
-    """
-
-    base: Any
-    projection: np.ndarray  # float32 (dim_m, d)
-    fusion_version: str = ""
-
-    @property
-    def kind(self) -> str:
-        return f"{self.base.kind}+fusion"
-
-    @property
-    def dim(self) -> int:
-        return int(self.projection.shape[1])
-
-    @property
-    def input_dim(self) -> int:
-        """Dimension of the raw embedder vectors it takes."""
-        return int(self.projection.shape[0])
-
-    def apply(self, vectors: np.ndarray) -> np.ndarray:
-        return l2_normalise(self.base.apply(vectors) @ self.projection)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        return {**self.base.arrays(), "projection": self.projection, "fusion_version": np.asarray(self.fusion_version)}
-
-
 # -- training ------------------------------------------------------------------
 @dataclass(frozen=True)
 class FusionData:
@@ -254,7 +225,7 @@ def fusion_train(
     train_rows: np.ndarray,
     config: FusionTrainConfig = FusionTrainConfig(),
     *,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, np.ndarray]:
     """Learn ``{m: projection float32 (dim_m, d)}`` on the tracks ``train_rows`` (int64 indices).
 
@@ -303,7 +274,7 @@ def fusion_train(
         loss.backward()
         optimiser.step()
         if progress is not None:
-            progress(epoch + 1, config.epochs)
+            progress(epoch + 1, config.epochs, "training fusion")
         if epoch % 50 == 0:
             logger.debug("fusion epoch %d loss %.4f", epoch, float(loss.detach()))
     return {m: p.detach().numpy().astype(np.float32) for m, p in parameters.items()}
@@ -319,8 +290,6 @@ def held_out_precision(
     k: int,
 ) -> float | None:
     """Artist-filtered p@k among ``rows`` (labelled tracks only), hybrid score at ``balance``; None when too few."""
-    from ml.evaluate import neighbour_precision
-    from ml.fusion.hybrid import balance_weights, pair_scores
 
     labels_array = np.asarray(labels, dtype=object)
     rows = rows[labels_array[rows] != ""]
@@ -359,7 +328,7 @@ def fusion_fit_and_judge(
     config: FusionTrainConfig = FusionTrainConfig(),
     *,
     version: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> FusionDecision:
     """Split artists, train on one side, score baseline and learned fusion on the other, decide."""
     test_mask = artist_split(data.groups, held_out=config.held_out, seed=config.seed)

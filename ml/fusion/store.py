@@ -44,7 +44,6 @@ class IndexStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._loaded: tuple[str, object] | None = None
 
     # -- reading -----------------------------------------------------------
     def current_version(self) -> str | None:
@@ -69,30 +68,50 @@ class IndexStore:
             raise IndexCorruptError(f"{self.root / version}: unreadable {META_FILE} ({error})") from None
 
     def verify(self, version: str) -> dict:
-        """Check the files of ``version`` against the checksum in its meta; returns the meta."""
+        """Check every byte of ``version`` against the checksum in its meta; returns the meta."""
         meta = self.meta(version)
         actual = folder_checksum(self.root / version)
         if meta.get("checksum") != actual:
             raise IndexCorruptError(f"{self.root / version}: checksum mismatch; the folder was changed or damaged")
         return meta
 
-    def load_current(self, loader: Callable[[Path], T]) -> T | None:
-        """The serving version loaded with ``loader(folder)``, cached until ``CURRENT`` changes.
+    def check(self, version: str) -> dict:
+        """The cheap check a serving process makes before opening ``version``: every file the
+        publish recorded is there with its recorded size (a truncated memory-mapped file would
+        kill the process on first touch). Versions published before sizes were recorded get the
+        full :meth:`verify`. Returns the meta; raises :class:`IndexCorruptError`."""
+        meta = self.meta(version)
+        sizes = meta.get("files")
+        if not isinstance(sizes, dict):
+            return self.verify(version)
+        folder = self.root / version
+        for name, size in sorted(sizes.items()):
+            try:
+                actual = (folder / name).stat().st_size
+            except OSError:
+                raise IndexCorruptError(f"{folder}: {name} is missing; the folder was changed or damaged since its checksum was recorded") from None
+            if actual != size:
+                raise IndexCorruptError(
+                    f"{folder}: {name} has {actual} bytes, {size} when its checksum was recorded; the folder was changed or damaged"
+                )
+        return meta
 
-        A web process calls this on every request: it costs one small file
-        read, and a new version is picked up without a restart.
-        """
-        version = self.current_version()
-        if version is None:
-            self._loaded = None
-            return None
-        if self._loaded is not None and self._loaded[0] == version:
-            return self._loaded[1]  # type: ignore[return-value]
-        self.verify(version)
+    def load(self, version: str, loader: Callable[[Path], T]) -> T:
+        """``version`` opened with ``loader(folder)`` after :meth:`check`."""
+        self.check(version)
         loaded = loader(self.root / version)
-        self._loaded = (version, loaded)
         logger.info("loaded index version %s", version)
         return loaded
+
+    def load_current(self, loader: Callable[[Path], T]) -> T | None:
+        """The serving version opened with ``loader(folder)``, or None before the first build.
+
+        Nothing is cached here: the caller (the web process's engine) keeps
+        what it loaded and asks :meth:`current_version`, one small file read,
+        to notice a new version without a restart.
+        """
+        version = self.current_version()
+        return None if version is None else self.load(version, loader)
 
     # -- writing -----------------------------------------------------------
     @contextlib.contextmanager
@@ -117,13 +136,15 @@ class IndexStore:
         finally:
             handle.close()
 
-    def publish(self, write: Callable[[Path], dict]) -> str:
+    def publish(self, write: Callable[[Path], dict], *, verify: Callable[[Path], object] | None = None) -> str:
         """Build a new version with ``write(staging_folder) -> meta`` and switch to it.
 
         ``write`` fills the folder and returns what goes into ``meta.json``
-        (the store adds version, build time and checksum). On any exception
-        the staging folder is removed and ``CURRENT`` is left untouched.
-        Returns the new version's name.
+        (the store adds version, build time, checksum and file sizes).
+        ``verify(staging_folder)``, when given, opens the written files the
+        way a serving process will, so a version is verified once, here, and
+        never served broken. On any exception the staging folder is removed
+        and ``CURRENT`` is left untouched. Returns the new version's name.
         """
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_stale_staging()
@@ -137,7 +158,10 @@ class IndexStore:
                 built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 build_seconds=round(time.time() - started, 3),
                 checksum=folder_checksum(staging),
+                files=folder_sizes(staging),
             )
+            if verify is not None:
+                verify(staging)
             _write_durably(staging / META_FILE, json.dumps(meta, indent=2, sort_keys=True))
             _fsync_tree(staging)
             os.rename(staging, self.root / name)
@@ -182,6 +206,11 @@ def folder_checksum(folder: Path) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
+
+
+def folder_sizes(folder: Path) -> dict[str, int]:
+    """``{relative path: bytes}`` of every file in ``folder`` except ``meta.json``."""
+    return {str(p.relative_to(folder)): p.stat().st_size for p in sorted(Path(folder).rglob("*")) if p.is_file() and p.name != META_FILE}
 
 
 def _write_durably(path: Path, text: str) -> None:

@@ -5,6 +5,9 @@ import re
 
 from django import template
 
+from ml.text.language import language_label as text_language_label
+from playlists.taste.selectors import ratings_of
+
 register = template.Library()
 
 _LRC_TIMESTAMP = re.compile(r"[\[<]\d{1,3}:\d{1,2}(?:[.:]\d{1,3})?[\]>]")
@@ -34,9 +37,7 @@ def percent(value: float | None) -> str:
 @register.filter
 def language_label(code: str | None) -> str:
     """A stored language code for people: "instrumental" for zxx, "unknown" for und."""
-    from ml.text.language import language_label as label
-
-    return label(code or "")
+    return text_language_label(code or "")
 
 
 @register.simple_tag(takes_context=True)
@@ -48,8 +49,6 @@ def rating_of(context, track) -> int:
         return 0
     ratings = getattr(request, "_crossfade_ratings", None)
     if ratings is None:
-        from playlists.selectors import ratings_of
-
         ratings = ratings_of(user=user)
         request._crossfade_ratings = ratings
     return ratings.get(track.id, 0)

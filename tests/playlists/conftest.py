@@ -12,7 +12,7 @@ from mutagen.id3 import ID3, TALB, TCON, TIT2, TPE1, TRCK, USLT
 from mutagen.mp4 import MP4
 from mutagen.oggvorbis import OggVorbis
 
-from tests.audio_fixtures import RATE, write_m4a
+from tests.support.audio_fixtures import RATE, write_m4a
 
 SEA_EN = "[Verse 1]\nThe harbour lights are fading\nwe sail beyond the bay\n[Chorus]\nSalt wind in the rigging\nthe sea will take us away\nSalt wind in the rigging\nthe sea will take us away"
 SEA_RU = "[Куплет]\nМы уходим в море на рассвете\nпаруса полны солёным ветром\n[Припев]\nВолны нас качают до заката\nморе не отпустит нас обратно"
@@ -110,8 +110,9 @@ def library(library_template, tmp_path) -> Path:
 @pytest.fixture
 def indexed(library, index_dir):
     """The tagged library ingested and indexed; returns its tracks by title."""
+    from playlists.catalogue.ingest import library_ingest
+    from playlists.catalogue.reindex import index_rebuild
     from playlists.models import Track
-    from playlists.services import index_rebuild, library_ingest
 
     library_ingest(library)
     index_rebuild()
@@ -121,7 +122,7 @@ def indexed(library, index_dir):
 @pytest.fixture(scope="session")
 def spotify_spec():
     """Spotify's OpenAPI description, parsed once; skips where the shared data is absent."""
-    from tests.spotify_fake import SPEC_PATH, openapi_load
+    from tests.support.spotify_fake import SPEC_PATH, openapi_load
 
     if not SPEC_PATH.exists():
         pytest.skip(f"the Spotify OpenAPI description is not at {SPEC_PATH}")
@@ -131,7 +132,7 @@ def spotify_spec():
 @pytest.fixture
 def fake_spotify(spotify_spec, settings):
     """A fake Spotify on 127.0.0.1 with the site's settings pointed at it; fails the test on any spec violation."""
-    from tests.spotify_fake import FakeSpotify
+    from tests.support.spotify_fake import FakeSpotify
 
     fake = FakeSpotify().start()
     settings.SPOTIFY_CLIENT_ID = fake.CLIENT_ID

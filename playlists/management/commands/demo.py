@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from playlists.demo.services import demo_catalogue_build, demo_user_ensure
 from playlists.management.progress import ProgressBars
-from playlists.services import demo_catalogue_build, demo_user_ensure
 
 
 class Command(BaseCommand):

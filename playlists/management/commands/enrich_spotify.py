@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from playlists.errors import SpotifyNotConfiguredError
 from playlists.management.progress import ProgressBars
-from playlists.services import tracks_spotify_enrich
+from playlists.metadata.spotify.enrich import tracks_spotify_enrich
 
 MAX_LISTED = 30
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from playlists.selectors import manifest_rows
+from playlists.catalogue.selectors import manifest_rows
 
 COLUMNS = ("track_id", "label", "group", "audio_path", "lyrics")
 

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from playlists.errors import KaggleSchemaError
 from playlists.management.progress import ProgressBars
-from playlists.services import kaggle_file_import
+from playlists.metadata.kaggle import kaggle_file_import
 
 MAX_LISTED = 50
 MATCH_NAMES = {"spotify_id": "Spotify id", "artist_title": "artist + title"}

@@ -10,9 +10,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from playlists.library import LibraryReadError
+from playlists.catalogue.ingest import library_ingest
+from playlists.catalogue.library import LibraryReadError
 from playlists.management.progress import ProgressBars
-from playlists.services import library_ingest
 
 
 class Command(BaseCommand):

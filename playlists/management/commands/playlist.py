@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.errors import MLError
 from playlists.errors import CrossfadeError
-from playlists.export import playlist_export
-from playlists.generation import PlaylistSettings, playlist_build, upload_analyse
+from playlists.generation.build import playlist_build
+from playlists.generation.services import playlist_generate
+from playlists.generation.settings import PlaylistSettings
+from playlists.generation.uploads import upload_analyse
+from playlists.keep.export import playlist_export
 from playlists.models import Artist, Playlist, Track
-from playlists.services import playlist_generate
 
 
 def _pairs(values: list[str], flag: str) -> dict[str, float]:
@@ -65,8 +68,6 @@ class Command(BaseCommand):
         output.add_argument("--dry-run", action="store_true", help="show the playlist without saving it")
 
     def handle(self, *args, **options) -> None:
-        from django.conf import settings as django_settings
-
         verbosity = options["verbosity"]
         user = None
         if options["user"]:
@@ -104,14 +105,14 @@ class Command(BaseCommand):
                 with path.open("rb") as handle:
                     controls["seed_audio"] = [upload_analyse(path.name, iter(lambda: handle.read(1 << 20), b""), size=path.stat().st_size)]
             balance = django_settings.CROSSFADE.default_balance if options["balance"] is None else options["balance"]
+            settings = PlaylistSettings(seed_ids=options["track"], length=options["length"], balance=balance, **controls)
             if options["dry_run"]:
-                settings = PlaylistSettings(seed_ids=options["track"], length=options["length"], balance=balance, **controls)
                 built = playlist_build(settings, user=user)
                 rows = [(Track.objects.select_related("artist").get(id=i.track_id), i.is_seed, i.score, i.explanation) for i in built.items]
                 messages, title = built.messages, options["name"] or built.name
                 playlist = None
             else:
-                playlist = playlist_generate(owner=user, seed_ids=options["track"], length=options["length"], balance=balance, name=options["name"], **controls)
+                playlist = playlist_generate(owner=user, settings=settings, name=options["name"])
                 rows = [(i.track, i.is_seed, i.score, i.explanation) for i in playlist.items.select_related("track__artist").order_by("position")]
                 messages, title = playlist.generation_messages, playlist.name
         except (CrossfadeError, MLError) as error:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.errors import MLError, ReindexLockedError
+from playlists.catalogue.reindex import index_rebuild
 from playlists.management.progress import ProgressBars
-from playlists.services import index_rebuild
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         verbosity = options["verbosity"]
         bars = ProgressBars(verbosity)
         try:
-            summary = index_rebuild(full=options["full"], progress=lambda modality, done, total: bars.update(f"embed {modality}", done, total))
+            summary = index_rebuild(full=options["full"], progress=bars.by_note())
         except ReindexLockedError as error:
             raise CommandError(str(error)) from None
         except MLError as error:

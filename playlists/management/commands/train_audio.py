@@ -16,7 +16,8 @@ from tqdm import tqdm
 
 from ml.audio.train import TrainConfig
 from ml.errors import MLError
-from playlists.training import audio_model_train, audio_training_items
+from playlists.training.audio import audio_model_train
+from playlists.training.selectors import audio_training_items
 
 
 class Command(BaseCommand):
@@ -54,9 +55,9 @@ class Command(BaseCommand):
         )
         bar = tqdm(total=config.epochs, desc="epochs", unit="epoch", disable=verbosity < 1)
 
-        def progress(epoch: int, total: int, row: dict[str, float]) -> None:
+        def progress(epoch: int, total: int, note: str = "") -> None:
             bar.update(1)
-            bar.set_postfix(train=f"{row['train_loss']:.3f}", val=f"{row['val_loss']:.3f}")
+            bar.set_postfix_str(note)
 
         try:
             result = audio_model_train(config=config, use_genres=use_genres, progress=progress)

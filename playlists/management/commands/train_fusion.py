@@ -14,7 +14,7 @@ from ml.errors import MLError
 from ml.fusion.learned import FusionTrainConfig
 from playlists import engine
 from playlists.management.progress import ProgressBars
-from playlists.services import fusion_model_train
+from playlists.training.fusion import fusion_model_train
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ import soundfile
 
 from ml.audio.baseline import MfccStatsEmbedder
 from ml.audio.features import FrontEndConfig, log_mel
-from tests.audio_fixtures import RATE, tone
 from tests.ml.embedder_contract import EmbedderContract
+from tests.support.audio_fixtures import RATE, tone
 
 
 def test_log_mel_shape_follows_the_config():

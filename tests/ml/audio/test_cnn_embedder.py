@@ -13,8 +13,8 @@ from ml.audio.tags import vocals_score
 from ml.config import AudioConfig
 from ml.errors import AudioDecodeError
 from ml.registry import audio_embedder_build
-from tests.audio_fixtures import RATE, tone
 from tests.ml.embedder_contract import EmbedderContract
+from tests.support.audio_fixtures import RATE, tone
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import soundfile
 from ml.audio.decode import audio_load
 from ml.audio.segments import SegmentPlan, segments_load
 from ml.errors import AudioDecodeError
-from tests.audio_fixtures import RATE
+from tests.support.audio_fixtures import RATE
 
 
 def test_segments_spread_over_the_track_inside_its_margins():

@@ -11,7 +11,7 @@ import soundfile
 import torch
 
 from ml.audio.musicnn import MusicnnConfig
-from ml.audio.train import TrainConfig, TrainItem, TrainingError, artist_split, audio_cnn_train, contrastive_loss, trained_embedder_build, trained_model_load
+from ml.audio.train import TrainConfig, TrainingError, TrainItem, artist_split, audio_cnn_train, contrastive_loss, trained_embedder_build, trained_model_load
 
 RATE = 16000
 

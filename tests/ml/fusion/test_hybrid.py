@@ -3,52 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.embedder import l2_normalise
-from ml.errors import IndexMismatchError, MLError
-from ml.fusion.hybrid import HybridIndex, Standardiser, balance_weights, pair_scores
+from ml.errors import IndexMismatchError
+from ml.fusion.hybrid import HybridIndex
+from ml.scoring import balance_weights, pair_scores
 from tests.ml.fusion.catalogues import clustered_catalogue
-
-
-def _unit(*values: float) -> np.ndarray:
-    return l2_normalise(np.asarray([values], dtype=np.float32))[0]
-
-
-def test_balance_weights_have_exact_meaning():
-    assert balance_weights(1.0) == {"audio": 1.0, "lyrics": 0.0}
-    assert balance_weights(0.25) == {"audio": 0.25, "lyrics": 0.75}
-    for bad in (-0.1, 1.5, float("nan"), "0.5"):
-        with pytest.raises(MLError):
-            balance_weights(bad)  # type: ignore[arg-type]
-
-
-def test_pair_score_is_the_weighted_mean_of_shared_modalities():
-    seed = {"audio": (np.array([_unit(1, 0)]), np.array([True])), "lyrics": (np.array([_unit(1, 0)]), np.array([True]))}
-    candidates = {
-        "audio": (np.array([_unit(1, 0), _unit(0, 1), _unit(1, 1)]), np.array([True, True, True])),
-        "lyrics": (np.array([_unit(0, 1), _unit(1, 0), _unit(0, 0.0001)]), np.array([True, True, False])),
-    }
-    scores = pair_scores(seed, candidates, {"audio": 0.75, "lyrics": 0.25})[:, 0]
-    assert scores[0] == pytest.approx(0.75 * 1 + 0.25 * 0)
-    assert scores[1] == pytest.approx(0.75 * 0 + 0.25 * 1)
-    # The third has no lyrics: scored on audio alone, renormalised by the weight present.
-    assert scores[2] == pytest.approx(np.cos(np.pi / 4), abs=1e-6)
-
-
-def test_a_pair_with_no_shared_weighted_modality_has_no_score():
-    seed = {"audio": (np.array([_unit(1, 0)]), np.array([True])), "lyrics": (np.zeros((1, 2), np.float32), np.array([False]))}
-    candidate = {"audio": (np.array([_unit(1, 0)]), np.array([True])), "lyrics": (np.array([_unit(1, 0)]), np.array([True]))}
-    assert np.isnan(pair_scores(seed, candidate, balance_weights(0.0))[0, 0])
-    assert pair_scores(seed, candidate, balance_weights(0.5))[0, 0] == pytest.approx(1.0)
-
-
-def test_standardiser_centres_the_catalogue(rng):
-    shared = rng.standard_normal(16) * 5
-    vectors = shared + rng.standard_normal((200, 16))
-    raw_mean_cosine = float(np.mean(l2_normalise(vectors) @ l2_normalise(vectors).T))
-    standardised = Standardiser.fit(vectors).apply(vectors)
-    assert raw_mean_cosine > 0.8
-    assert abs(float(np.mean(standardised @ standardised.T))) < 0.05
-    np.testing.assert_allclose(np.linalg.norm(standardised, axis=1), 1.0, atol=1e-5)
 
 
 def _catalogue(rng):
@@ -104,23 +62,6 @@ def test_save_load_round_trip_and_model_check(rng, tmp_path):
         np.testing.assert_allclose(a, b)
     with pytest.raises(IndexMismatchError, match="run reindex"):
         HybridIndex.load(tmp_path / "v1", expect_models={"audio": "a2"})
-
-
-def test_whitener_decorrelates_and_standardiser_only_rescales(rng):
-    from ml.fusion.hybrid import Whitener, whitener_fit
-
-    mixing = rng.standard_normal((12, 12))
-    vectors = (rng.standard_normal((2000, 12)) @ mixing + 3.0).astype(np.float32)
-    whitener = Whitener.fit(vectors)
-    projected = (vectors - whitener.mean) @ whitener.matrix
-    # Ledoit-Wolf shrinkage leaves a little correlation on purpose; the mixing is gone.
-    assert np.abs(np.corrcoef(projected, rowvar=False) - np.eye(12)).max() < 0.15
-    standardised = (vectors - Standardiser.fit(vectors).mean) / Standardiser.fit(vectors).scale
-    off_diagonal = np.abs(np.corrcoef(standardised, rowvar=False) - np.eye(12)).max()
-    assert off_diagonal > 0.3  # the diagonal map leaves correlations in place
-    assert whitener_fit(vectors, kind="none").apply(vectors[:1]) == pytest.approx(l2_normalise(vectors[:1]))
-    with pytest.raises(MLError, match="unknown whitening"):
-        whitener_fit(vectors, kind="pca-ish")
 
 
 def _brute(index, seed, balance, k):

@@ -3,18 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.fusion.hybrid import HybridIndex, whitener_fit
-from ml.fusion.learned import (
-    FusionData,
-    FusionError,
-    FusionModel,
-    FusionTrainConfig,
-    ProjectedWhitener,
-    artist_split,
-    codes,
-    fusion_fit_and_judge,
-    fusion_select,
-)
+from ml.fusion.hybrid import HybridIndex
+from ml.fusion.learned import FusionData, FusionError, FusionModel, FusionTrainConfig, artist_split, codes, fusion_fit_and_judge, fusion_select
+from ml.whitening import ProjectedWhitener, whitener_fit
 
 GENRES = 4
 ARTISTS = 24

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 
-
 import pytest
 
 from ml.errors import IndexCorruptError, ReindexLockedError
@@ -97,6 +96,7 @@ def test_the_lock_is_exclusive_within_a_process_too(tmp_path):
 
 
 def test_a_web_process_picks_up_a_new_version_without_restart(tmp_path):
+    # The store keeps nothing: the engine's serving snapshot is what is reused (tests/playlists/test_engine.py).
     reader = IndexStore(tmp_path)
     writer = IndexStore(tmp_path)
     loads = []
@@ -105,12 +105,36 @@ def test_a_web_process_picks_up_a_new_version_without_restart(tmp_path):
         loads.append(folder.name)
         return (folder / "data.txt").read_text()
 
-    writer.publish(_writer("one"))
-    assert reader.load_current(loader) == "one"
-    assert reader.load_current(loader) == "one"
-    writer.publish(_writer("two"))
-    assert reader.load_current(loader) == "two"
-    assert len(loads) == 2
+    first = writer.publish(_writer("one"))
+    assert reader.load_current(loader) == "one" and reader.current_version() == first
+    second = writer.publish(_writer("two"))
+    assert reader.load_current(loader) == "two" and reader.current_version() == second
+    assert loads == [first, second]
+
+
+def test_publish_verifies_the_written_version_before_it_serves(tmp_path):
+    store = IndexStore(tmp_path)
+    first = store.publish(_writer("one"))
+
+    def refuse(folder):
+        raise IndexCorruptError(f"{folder}: cannot be opened")
+
+    with pytest.raises(IndexCorruptError, match="cannot be opened"):
+        store.publish(_writer("two"), verify=refuse)
+    assert store.current_version() == first and store.versions() == [first]
+    opened = []
+    second = store.publish(_writer("three"), verify=lambda folder: opened.append((folder / "data.txt").read_text()))
+    assert opened == ["three"] and store.current_version() == second
+
+
+def test_a_truncated_file_is_refused_by_the_cheap_check(tmp_path):
+    store = IndexStore(tmp_path)
+    version = store.publish(_writer("a longer payload"))
+    assert store.meta(version)["files"] == {"data.txt": len("a longer payload")}
+    with open(tmp_path / version / "data.txt", "r+b") as handle:
+        handle.truncate(3)
+    with pytest.raises(IndexCorruptError, match="data.txt has 3 bytes, 16 when its checksum was recorded"):
+        store.check(version)
 
 
 def test_a_tampered_version_is_refused(tmp_path):

@@ -1,0 +1,43 @@
+"""Personal API tokens: made once, shown once, stored only hashed, revocable."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from playlists.errors import ControlError
+from playlists.models import ApiToken
+
+#: Every token starts with this, so a leaked one is recognisable in logs and scanners.
+TOKEN_PREFIX = "cf_"
+
+
+def api_token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
+    """A new API token for ``user``; returns the row and the secret, which is shown once and stored only hashed."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(30)
+    token = ApiToken.objects.create(user=user, name=name.strip()[:100], prefix=secret[:10], key_hash=_token_hash(secret))
+    return token, secret
+
+
+def api_token_revoke(*, user, token_id: int) -> None:
+    if not ApiToken.objects.filter(user=user, id=token_id).update(revoked=True):
+        raise ControlError(f"no token {token_id} of yours")
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def api_token_authenticate(secret: str):
+    """The user owning the live token ``secret``, or None; records when it was last used."""
+    token = ApiToken.objects.select_related("user").filter(key_hash=_token_hash(secret.strip()), revoked=False).first()
+    if token is None or not token.user.is_active:
+        return None
+    ApiToken.objects.filter(id=token.id).update(last_used_at=timezone.now())
+    return token.user
+
+
+def api_tokens_of(*, user) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user, revoked=False)

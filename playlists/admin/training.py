@@ -1,0 +1,18 @@
+"""Learned fusion models in the admin: both held-out numbers and the decision."""
+from __future__ import annotations
+
+from django.contrib import admin
+
+from playlists.models import FusionModel
+
+
+@admin.register(FusionModel)
+class FusionModelAdmin(admin.ModelAdmin):
+    """Learned fusion runs: both held-out numbers and the decision, read-only (``manage.py train_fusion`` writes them)."""
+
+    list_display = ("version", "is_default", "metric", "baseline_score", "learned_score", "test_artists", "created_at")
+    list_filter = ("is_default",)
+    readonly_fields = [f.name for f in FusionModel._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

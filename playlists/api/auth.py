@@ -1,0 +1,41 @@
+"""Who is calling the API: a personal token (``Authorization: Bearer cf_…``), else a signed-in browser session.
+
+Declared once here and given to every endpoint that needs a user, so the
+OpenAPI description lists both schemes and every failure is the same 401.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer, SessionAuth
+
+from playlists.accounts.tokens import api_token_authenticate
+from playlists.api.errors import ApiError
+
+
+class PersonalToken(HttpBearer):
+    """A token from the Tokens page. A header that is present but not a valid bearer token is refused outright."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        header = request.headers.get(self.header, "")
+        if not header:
+            return None
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise ApiError(401, "Only valid bearer authentication supported")
+        return self.authenticate(request, secret)
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = api_token_authenticate(token)
+        if user is None:
+            raise ApiError(401, "Invalid access token")
+        return user
+
+
+class SignedIn(SessionAuth):
+    """The site's own session (the pages' scripts); unsafe methods need the CSRF token, as forms do."""
+
+
+#: Every endpoint that acts for a user takes either.
+user_auth = [PersonalToken(), SignedIn()]

@@ -1,0 +1,140 @@
+"""Reads of the catalogue: lists with filters and facets, one track, its neighbours, theme search, manifests."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import QuerySet
+
+from ml.text.search import lyrics_search
+from playlists import engine
+from playlists.errors import IndexNotReadyError
+from playlists.models import Embedding, Track
+
+#: Most results a theme search returns.
+MAX_THEME_RESULTS = 100
+
+
+def track_list(*, query: str = "", genre: str = "", language: str = "", lyrics: str = "", tag: str = "", vocals: str = "") -> QuerySet[Track]:
+    """The catalogue, filtered: ``query`` matches title, artist, album or lyrics words;
+    ``lyrics`` is ``"with"`` or ``"without"``; ``tag`` an audio tag the tagger
+    is fairly sure of; ``vocals`` is ``"with"`` or ``"without"`` (as heard by the tagger)."""
+    tracks = Track.objects.select_related("artist", "album")
+    if query.strip():
+        tracks = tracks.search(query)
+    if genre:
+        tracks = tracks.with_genre(genre)
+    if language:
+        tracks = tracks.filter(language=language)
+    if lyrics == "with":
+        tracks = tracks.with_lyrics()
+    elif lyrics == "without":
+        tracks = tracks.instrumental()
+    if tag:
+        tracks = tracks.with_audio_tag(tag)
+    if vocals in ("with", "without"):
+        tracks = tracks.by_vocals(vocals == "with")
+    return tracks
+
+
+def track_facets() -> dict[str, list[str]]:
+    """Values to offer in the catalogue's filters."""
+    genres: set[str] = set()
+    for value in Track.objects.exclude(genre="").values_list("genre", flat=True).distinct():
+        genres.update(g.strip() for g in value.split(";") if g.strip())
+    languages = sorted(set(Track.objects.exclude(language="").values_list("language", flat=True)))
+    tags: set[str] = set()
+    for top in Track.objects.exclude(audio_tags={}).only("audio_tags").iterator():
+        tags.update(top.audio_top_tags)
+    return {"genres": sorted(genres, key=str.casefold), "languages": languages, "audio_tags": sorted(tags)}
+
+
+def track_get(track_id: int) -> Track:
+    return Track.objects.select_related("artist", "album").prefetch_related("embeddings").get(id=track_id)
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    track: Track
+    score: float
+
+
+def track_similar(track_id: int, *, limit: int = 10, balance: float = 0.5) -> list[Neighbour]:
+    """Tracks most similar to one track under the hybrid score, best first.
+
+    Raises :class:`IndexNotReadyError` when there is no index or the track is not in it.
+    """
+    serving = engine.serving_or_raise()
+    if track_id not in serving.index:
+        raise IndexNotReadyError(f"track {track_id} is not indexed yet: run `manage.py reindex`")
+    excluded = list(Track.objects.filter(excluded=True).values_list("id", flat=True))
+    ids, scores = serving.index.similar([track_id], k=limit, balance=balance, exclude=excluded)
+    return _neighbours(ids, scores)
+
+
+def track_theme_search(prompt: str, *, limit: int = 20) -> list[Neighbour]:
+    """Tracks whose lyrics match a theme prompt ("songs about leaving home", "песни о море"), best first.
+
+    Uses the serving index's lyrics vectors and the configured lyrics encoder;
+    excluded tracks are left out. Raises :class:`IndexNotReadyError` before
+    the first reindex, :class:`ml.text.search.ThemeQueryError` for an empty or
+    overlong prompt and :class:`ml.errors.IndexMismatchError` when the index
+    was built with another lyrics encoder.
+    """
+    serving = engine.serving_or_raise()
+    excluded = list(Track.objects.filter(excluded=True).values_list("id", flat=True))
+    ids, scores = lyrics_search(serving.index, engine.embedder_get("lyrics"), prompt, k=min(limit, MAX_THEME_RESULTS), exclude=excluded)
+    return _neighbours(ids, scores)
+
+
+def _neighbours(ids, scores) -> list[Neighbour]:
+    tracks = Track.objects.select_related("artist", "album").in_bulk([int(i) for i in ids])
+    return [Neighbour(tracks[int(i)], float(s)) for i, s in zip(ids, scores) if int(i) in tracks]
+
+
+def track_embedding_states(track: Track) -> dict[str, Embedding]:
+    return {e.modality: e for e in track.embeddings.all()}
+
+
+def manifest_rows() -> tuple[list[dict[str, str]], int]:
+    """The catalogue as evaluation-manifest rows (label = primary genre tag, group = artist), and how many untagged tracks were left out."""
+    rows: list[dict[str, str]] = []
+    untagged = 0
+    for track in Track.objects.select_related("artist").order_by("id"):
+        if not track.genres:
+            untagged += 1
+            continue
+        rows.append(
+            {
+                "track_id": str(track.id),
+                "label": track.genres[0],
+                "group": track.artist.name if track.artist else f"#track-{track.id}",
+                "audio_path": track.audio_path or "",
+                "lyrics": track.lyrics,
+            }
+        )
+    return rows, untagged
+
+
+def embedding_vectors(versions: dict[str, str]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
+    """The stored vectors of every modality at its model version, and a digest of which tracks and inputs they are.
+
+    Returns ``({modality: (track ids int64 (n,), vectors float32 (n, dim))}, digest)``.
+    """
+    digest = hashlib.sha256()
+    vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for modality, version in versions.items():
+        rows = list(
+            Embedding.objects.filter(modality=modality, status=Embedding.Status.OK, model_version=version)
+            .order_by("track_id")
+            .values_list("track_id", "content_hash", "vector")
+        )
+        digest.update(f"{modality}:{version}:".encode())
+        for track_id, content_hash, _ in rows:
+            digest.update(f"{track_id}:{content_hash};".encode())
+        if rows:
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            matrix = np.stack([np.frombuffer(bytes(r[2]), dtype="<f4") for r in rows]).astype(np.float32)
+            vectors[modality] = (ids, matrix)
+    return vectors, digest.hexdigest()

@@ -1,0 +1,20 @@
+"""What generation hands back: the items of a playlist, messages for the user, a name, and the index version that made it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class BuiltItem:
+    track_id: int
+    score: float | None
+    is_seed: bool
+    explanation: dict
+
+
+@dataclass
+class BuiltPlaylist:
+    items: list[BuiltItem]
+    messages: list[str]
+    name: str
+    index_version: str = ""

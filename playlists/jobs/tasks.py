@@ -1,0 +1,55 @@
+"""Background tasks (django-tasks): long work started from the web runs here, never in the request.
+
+With the immediate backend they run at once; with the database backend and
+a worker (``manage.py db_worker``) the page answers straight away and shows
+the outcome when the worker has finished. Work followed on the Tasks page
+wraps itself in :func:`playlists.jobs.runner.job_run`.
+"""
+from __future__ import annotations
+
+from django_tasks import task
+
+from ml.progress import Progress
+from playlists.catalogue.reindex import index_rebuild
+from playlists.jobs.runner import job_run
+from playlists.metadata.spotify.enrich import tracks_spotify_enrich
+from playlists.metadata.spotify.export import playlist_spotify_export
+from playlists.pictures.catalogue_map import map_compute
+
+
+@task()
+def spotify_export_task(export_id: int) -> str:
+    return playlist_spotify_export(export_id).status
+
+
+@task()
+def reindex_task(job_id: int, full: bool = False) -> dict:
+    """A reindex started from the site; progress per modality, outcome = the summary's counts."""
+
+    def work(report: Progress) -> dict:
+        summary = index_rebuild(full=full, progress=report)
+        return {
+            "version": summary.version,
+            "published": summary.published,
+            "embedded": summary.embedded,
+            "failed": summary.failed,
+            "indexed": summary.indexed,
+            "seconds": summary.seconds,
+            "errors": [f"track {track_id} {modality}: {error}" for track_id, modality, error in summary.errors[:20]],
+        }
+
+    return job_run(job_id, work)
+
+
+@task()
+def spotify_enrich_job_task(job_id: int, track_ids: list[int]) -> dict:
+    def work(report: Progress) -> dict:
+        summary = tracks_spotify_enrich(track_ids, force=True, progress=report)
+        return {"found": summary.found, "not_found": summary.not_found, "failed": summary.failed, "stopped": summary.stopped}
+
+    return job_run(job_id, work)
+
+
+@task()
+def catalogue_map_task(job_id: int) -> dict:
+    return job_run(job_id, map_compute)

@@ -1,0 +1,69 @@
+"""Keeping playlists: rename, reorder, move or remove items, delete."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from playlists.errors import ControlError
+from playlists.models import Playlist, PlaylistItem
+
+
+def playlist_rename(playlist: Playlist, *, name: str) -> Playlist:
+    name = name.strip()
+    if not name:
+        raise ControlError("a playlist needs a name")
+    if len(name) > 200:
+        raise ControlError("a playlist name has at most 200 characters")
+    playlist.name = name
+    playlist.save(update_fields=["name", "updated_at"])
+    return playlist
+
+
+def playlist_reorder(playlist: Playlist, *, item_ids: Sequence[int]) -> Playlist:
+    """Put the playlist's items in the order of ``item_ids`` (every item exactly once)."""
+    current = list(playlist.items.order_by("position"))
+    by_id = {item.id: item for item in current}
+    wanted = [int(i) for i in item_ids]
+    if sorted(wanted) != sorted(by_id):
+        raise ControlError("a new order must list every item of the playlist exactly once")
+    _positions_write(playlist, [by_id[i] for i in wanted])
+    return playlist
+
+
+def playlist_item_move(playlist: Playlist, *, item_id: int, offset: int) -> Playlist:
+    """Move one item up (negative ``offset``) or down, clamped to the ends."""
+    items = list(playlist.items.order_by("position"))
+    index = next((n for n, item in enumerate(items) if item.id == int(item_id)), None)
+    if index is None:
+        raise ControlError(f"item {item_id} is not in this playlist")
+    target = max(0, min(len(items) - 1, index + int(offset)))
+    items.insert(target, items.pop(index))
+    _positions_write(playlist, items)
+    return playlist
+
+
+def playlist_item_remove(playlist: Playlist, *, item_id: int) -> Playlist:
+    removed, _ = playlist.items.filter(id=int(item_id)).delete()
+    if not removed:
+        raise ControlError(f"item {item_id} is not in this playlist")
+    _positions_write(playlist, list(playlist.items.order_by("position")))
+    return playlist
+
+
+def _positions_write(playlist: Playlist, items: list[PlaylistItem]) -> None:
+    # Positions are unique per playlist: move everything out of the way first.
+    with transaction.atomic():
+        offset = len(items) + max([i.position for i in items], default=0) + 1
+        for item in items:
+            item.position += offset
+        PlaylistItem.objects.bulk_update(items, ["position"])
+        for position, item in enumerate(items):
+            item.position = position
+        PlaylistItem.objects.bulk_update(items, ["position"])
+        Playlist.objects.filter(id=playlist.id).update(updated_at=timezone.now())
+
+
+def playlist_delete(playlist: Playlist) -> None:
+    playlist.delete()

@@ -1,0 +1,30 @@
+"""Crossfade's tables, split by domain and re-exported here so ``from playlists.models import Track`` keeps working.
+
+The app label and the table names are those of the single ``playlists`` app.
+"""
+from playlists.models.accounts import ApiToken
+from playlists.models.catalogue import Album, Artist, Embedding, IngestFailure, Track, TrackQuerySet
+from playlists.models.jobs import Job
+from playlists.models.playlists import Playlist, PlaylistItem
+from playlists.models.spotify import SpotifyAccount, SpotifyCacheEntry, SpotifyExport, SpotifyLookup
+from playlists.models.taste import Rating
+from playlists.models.training import FusionModel
+
+__all__ = [
+    "Album",
+    "ApiToken",
+    "Artist",
+    "Embedding",
+    "FusionModel",
+    "IngestFailure",
+    "Job",
+    "Playlist",
+    "PlaylistItem",
+    "Rating",
+    "SpotifyAccount",
+    "SpotifyCacheEntry",
+    "SpotifyExport",
+    "SpotifyLookup",
+    "Track",
+    "TrackQuerySet",
+]

@@ -1,0 +1,123 @@
+"""The catalogue map: the serving index's hybrid vectors laid out in 2-D, once per index version.
+
+Computing the layout (t-SNE) takes seconds to minutes, so it runs as a
+background job (:func:`playlists.jobs.tasks.catalogue_map_task`) and is cached as
+``<pictures>/map/<index version>.json``; colouring and playlist paths are
+cheap and done per request from the database.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+from ml.fusion.projection import project_2d
+from ml.progress import Progress, progress_silent
+from ml.text.language import language_label
+from playlists import engine
+from playlists.models import Track
+from playlists.pictures.files import OTHER_COLOUR, PALETTE, pictures_dir, write_atomically
+
+logger = logging.getLogger(__name__)
+
+MAP_FORMAT = 1
+COLOUR_BY = {"genre": "genre", "language": "language", "tag": "audio tag", "artist": "artist"}
+SIZE = 1000  # the SVG's coordinate box; points keep a margin inside it
+MARGIN = 30
+
+
+def map_path(version: str) -> Path:
+    return pictures_dir() / "map" / f"{version}.json"
+
+
+def map_load(version: str) -> dict | None:
+    path = map_path(version)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if data.get("format") == MAP_FORMAT else None
+
+
+def map_compute(report: Progress = progress_silent) -> dict[str, Any]:
+    """Lay out the serving index and cache it; returns ``{"version", "points"}``.
+
+    Catalogues larger than ``settings.CROSSFADE_MAP_MAX_POINTS`` are sampled
+    (seeded), since t-SNE grows quadratically.
+    """
+    serving = engine.serving_or_raise()
+    index, version = serving.index, serving.version
+    report(0, 3, "reading vectors")
+    ids = index.track_ids()
+    limit = int(settings.CROSSFADE_MAP_MAX_POINTS)
+    if ids.size > limit:
+        ids = np.sort(np.random.default_rng(0).choice(ids, size=limit, replace=False))
+    vectors = index.fused_vectors(ids)  # (n, fused_dim)
+    report(1, 3, f"laying out {ids.size} tracks (t-SNE)")
+    layout = project_2d(vectors, seed=0)  # (n, 2) in [0, 1]
+    report(2, 3, "saving")
+    data = {"format": MAP_FORMAT, "version": version, "ids": [int(i) for i in ids], "xy": [[round(float(x), 5), round(float(y), 5)] for x, y in layout]}
+    write_atomically(map_path(version), json.dumps(data).encode())
+    report(3, 3, "done")
+    return {"version": version, "points": len(data["ids"])}
+
+
+@dataclass
+class MapPoint:
+    track: Track
+    x: float
+    y: float
+    colour: str
+    group: str
+    on_path: bool = False
+
+
+def _group_of(track: Track, colour_by: str) -> str:
+    if colour_by == "language":
+        # Detection stores "zxx" (instrumental) and "und" (unsure): show them as words.
+        return language_label(track.language) if track.language else "unknown"
+    if colour_by == "artist":
+        return track.artist.name if track.artist else "unknown"
+    if colour_by == "tag":
+        tags = getattr(track, "audio_tags", None)  # added by the audio-tagging work; absent before it
+        if isinstance(tags, dict) and tags:
+            return max(tags.items(), key=lambda kv: kv[1])[0]
+        if isinstance(tags, (list, tuple)) and tags:
+            first = tags[0]
+            return first[0] if isinstance(first, (list, tuple)) else str(first)
+        return "no tags"
+    genres = track.genres
+    return genres[0] if genres else "no genre"
+
+
+def map_points(data: dict, *, colour_by: str = "genre", path_ids: list[int] | None = None) -> tuple[list[MapPoint], list[tuple[str, str]], str]:
+    """Points in SVG coordinates, the legend ``[(group, colour)]`` and the playlist path (``"x,y x,y"``)."""
+    colour_by = colour_by if colour_by in COLOUR_BY else "genre"
+    tracks = Track.objects.select_related("artist").in_bulk(data["ids"])
+    span = SIZE - 2 * MARGIN
+    placed: dict[int, tuple[float, float]] = {}
+    raw = []
+    for track_id, (x, y) in zip(data["ids"], data["xy"]):
+        track = tracks.get(track_id)
+        if track is None:  # deleted since the layout was made
+            continue
+        px, py = MARGIN + span * x, MARGIN + span * (1 - y)
+        placed[track_id] = (px, py)
+        raw.append((track, px, py, _group_of(track, colour_by)))
+    counts: dict[str, int] = {}
+    for _, _, _, group in raw:
+        counts[group] = counts.get(group, 0) + 1
+    ranked = sorted(counts, key=lambda g: (-counts[g], g))
+    colours = {group: PALETTE[i] for i, group in enumerate(ranked[: len(PALETTE)])}
+    on_path = set(path_ids or [])
+    points = [MapPoint(t, round(x, 1), round(y, 1), colours.get(g, OTHER_COLOUR), g, t.id in on_path) for t, x, y, g in raw]
+    legend = [(g, colours[g]) for g in ranked[: len(PALETTE)]]
+    if len(ranked) > len(PALETTE):
+        legend.append((f"{len(ranked) - len(PALETTE)} more", OTHER_COLOUR))
+    path = " ".join(f"{placed[i][0]:.1f},{placed[i][1]:.1f}" for i in (path_ids or []) if i in placed)
+    return points, legend, path

@@ -1,0 +1,17 @@
+"""Writes of taste: a listener's likes and dislikes."""
+from __future__ import annotations
+
+from playlists.errors import ControlError, SeedError
+from playlists.models import Rating, Track
+
+
+def rating_set(*, user, track_id: int, value: int | None) -> Rating | None:
+    """Like (+1), dislike (-1) or clear (None/0) ``user``'s rating of a track."""
+    if not Track.objects.filter(id=track_id).exists():
+        raise SeedError(f"no track with id {track_id}")
+    if not value:
+        Rating.objects.filter(user=user, track_id=track_id).delete()
+        return None
+    if value not in (1, -1):
+        raise ControlError("a rating is 1 (like) or -1 (dislike)")
+    return Rating.objects.update_or_create(user=user, track_id=track_id, defaults={"value": value})[0]

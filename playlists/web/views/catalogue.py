@@ -1,0 +1,85 @@
+"""The catalogue pages: the list with search and filters, one track, its audio, and search by theme."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from ml.errors import MLError
+from playlists.catalogue import selectors
+from playlists.errors import CrossfadeError, IndexNotReadyError
+from playlists.models import Track
+from playlists.pictures.spectrograms import SPECTROGRAM_KINDS
+from playlists.web.forms import BalanceForm, CatalogueFilterForm, ThemeSearchForm
+from playlists.web.streaming import file_exists, file_response_ranged
+
+PAGE_SIZE = 25
+
+
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    filters = CatalogueFilterForm(request.GET).filters()
+    tracks = selectors.track_list(
+        query=filters["q"], genre=filters["genre"], language=filters["language"], lyrics=filters["lyrics"], tag=filters["tag"], vocals=filters["vocals"]
+    )
+    page = Paginator(tracks, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "playlists/catalogue.html",
+        {"page": page, "filters": filters, "facets": selectors.track_facets(), "querystring": query.urlencode(), "total": tracks.count()},
+    )
+
+
+@require_GET
+def track_detail(request: HttpRequest, track_id: int) -> HttpResponse:
+    try:
+        track = selectors.track_get(track_id)
+    except Track.DoesNotExist:
+        raise Http404("No such track")
+    balance = BalanceForm(request.GET).balance_or_default()
+    neighbours, similar_error = [], ""
+    try:
+        neighbours = selectors.track_similar(track.id, limit=10, balance=balance)
+    except IndexNotReadyError as error:
+        similar_error = str(error)
+    return render(
+        request,
+        "playlists/track_detail.html",
+        {
+            "track": track,
+            "states": selectors.track_embedding_states(track),
+            "neighbours": neighbours,
+            "similar_error": similar_error,
+            "balance": balance,
+            "playable": file_exists(track.audio_path),
+            "picture_kinds": SPECTROGRAM_KINDS,
+        },
+    )
+
+
+@require_GET
+def track_audio(request: HttpRequest, track_id: int) -> HttpResponse:
+    track = Track.objects.filter(id=track_id).only("audio_path").first()
+    # Only paths the catalogue recorded at ingest are ever served.
+    if track is None or not file_exists(track.audio_path):
+        raise Http404("No audio for this track")
+    return file_response_ranged(request, Path(track.audio_path))
+
+
+@require_GET
+def theme_search(request: HttpRequest) -> HttpResponse:
+    """Search by theme: tracks whose lyrics are about what the prompt says, in any language the encoder reads."""
+    form = ThemeSearchForm(request.GET)
+    prompt = form.cleaned_data["q"] if form.is_valid() else ""
+    results, error = [], ""
+    if prompt:
+        try:
+            results = selectors.track_theme_search(prompt, limit=PAGE_SIZE)
+        except (CrossfadeError, MLError) as problem:
+            error = str(problem)
+    return render(request, "playlists/theme_search.html", {"prompt": prompt, "results": results, "error": error})

@@ -1,0 +1,35 @@
+"""One migration chain: a fresh database gets the squashed migration, an old one continues from the migrations it replaced."""
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+
+pytestmark = pytest.mark.django_db
+
+SQUASHED = ("playlists", "0001_squashed_0006_merge_jobs")
+OLD_CHAIN = [
+    "0001_initial", "0002_fusion_model", "0002_playlist_settings_ratings_tokens", "0002_spotify_metadata", "0002_track_audio_tags",
+    "0003_merge_spotify_and_playlists", "0004_job", "0004_merge_audio_tags", "0005_merge_fusion_model", "0006_merge_jobs",
+]
+
+
+def test_the_app_has_one_chain_with_one_leaf():
+    loader = MigrationLoader(connection)
+    leaves = loader.graph.leaf_nodes("playlists")
+    assert leaves == [SQUASHED]
+    assert [name for _, name in loader.disk_migrations[SQUASHED].replaces] == OLD_CHAIN
+
+
+def test_a_database_that_applied_the_old_chain_needs_nothing_more():
+    from django.db.migrations.recorder import MigrationRecorder
+
+    recorder = MigrationRecorder(connection)
+    recorder.migration_qs.filter(app="playlists").delete()
+    for name in OLD_CHAIN:
+        recorder.record_applied("playlists", name)
+    executor = MigrationExecutor(connection)
+    assert SQUASHED in executor.loader.applied_migrations
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    assert [migration for migration, _ in plan if migration.app_label == "playlists"] == []
