@@ -21,6 +21,13 @@ def edge_audio(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Accounts made by tests are hashed with a fast hasher: the slow real one (PBKDF2) would cost
+    a third of a second per user and protects nothing here; no test is about the password store."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_immediately(settings):
     """Queued tasks run at once in tests; tests of the worker path switch to the database backend."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

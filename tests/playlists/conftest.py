@@ -107,15 +107,30 @@ def library(library_template, tmp_path) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def memo_embedders():
+    """The configured embedders, each input embedded once per test run (tests/support/memo_embedders.py)."""
+    return {}
+
+
 @pytest.fixture
-def indexed(library, index_dir):
+def indexed(library, index_dir, memo_embedders, settings):
     """The tagged library ingested and indexed; returns its tracks by title."""
+    from playlists import engine
     from playlists.catalogue.ingest import library_ingest
     from playlists.catalogue.reindex import index_rebuild
     from playlists.models import Track
+    from tests.support.memo_embedders import MemoEmbedder
 
     library_ingest(library)
-    index_rebuild()
+    embedders = {}
+    for modality in ("audio", "lyrics"):
+        inner = engine.embedder_get(modality)
+        key = (modality, inner.version)
+        if key not in memo_embedders:
+            memo_embedders[key] = MemoEmbedder(inner, files=modality == "audio")
+        embedders[modality] = memo_embedders[key]
+    index_rebuild(embedders=embedders)
     return {t.title: t for t in Track.objects.all()}
 
 
