@@ -37,7 +37,7 @@ def mmr_select(
     chosen: list[int] = []
     while len(chosen) < count:
         if group_cap is not None and group_of is not None:
-            for i in np.flatnonzero(allowed):
+            for i in np.flatnonzero(allowed).tolist():
                 if used.get(group_of[i], 0) >= group_cap:
                     allowed[i] = False
         if not allowed.any():
