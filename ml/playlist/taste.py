@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Any, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -87,7 +87,7 @@ class TasteModel:
             start += dim + 1  # the vector, then its missing flag
         return out
 
-    def best(self, limit: int, *, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+    def best(self, limit: int, *, exclude: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
         """The ``limit`` tracks most likely liked, best first (ties by id): ``(ids int64, P(like) float64)``.
 
         The logit is linear in the stored vectors, so the index finds the
