@@ -31,9 +31,10 @@ serve: install
 test: install
 	$(PY) -m pytest
 
-# The architecture's contracts: import layers, one migration chain, lint (the tests check these too).
+# The architecture's contracts: import layers, one migration chain, lint (the tests check these too); and the types (mypy).
 check: install
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run --verbosity 1
 	$(VENV)/bin/ruff check ml playlists config bench tests manage.py
 

@@ -10,9 +10,14 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from ml.config import AudioConfig, EngineConfig, LyricsConfig
+
+# The admin's classes subclass ModelAdmin[Track] and the like, as django-stubs types them;
+# django-stubs-ext (installed with django-stubs) makes Django's generic classes subscriptable at run time.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -36,7 +36,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -45,7 +45,7 @@ from ml.config import AudioConfig, LyricsConfig
 from ml.embedder import Embedder, l2_normalise
 from ml.errors import MLError
 from ml.fusion.learned import FusionModel
-from ml.metrics import DEFAULT_KS, neighbour_precision
+from ml.metrics import DEFAULT_KS, Precision, neighbour_precision
 from ml.registry import AUDIO_MODELS, audio_embedder_build, lyrics_embedder_build
 from ml.scoring import balance_weights, pair_scores
 from ml.text.clean import lyrics_clean, lyrics_word_count
@@ -154,7 +154,7 @@ def evaluate(
     seed: int = 0,
     fusion: FusionModel | None = None,
     whitenings: Sequence[str] = WHITENINGS,
-) -> dict:
+) -> dict[str, Any]:
     """The report for ``rows``: a ``"methods"`` object keyed by method name, plus counts and failures.
 
     Hybrid rows combine the first audio and the first lyrics embedder at
@@ -164,7 +164,7 @@ def evaluate(
     """
     labels = [r.label for r in rows]
     groups = [r.group for r in rows]
-    methods: dict[str, dict] = {}
+    methods: dict[str, Precision] = {}
     failures: dict[str, list[str]] = {}
     timings: dict[str, float] = {}
     raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -198,7 +198,7 @@ def evaluate(
         projected = {m: (fusion.apply(m, v) * p[:, None], p) for m, (v, p) in modalities.items() if m in fusion.projections}
         weights = balance_weights(balance) if len(projected) > 1 else {m: 1.0 for m in projected}
         methods[f"hybrid:learned-{fusion.version}"] = neighbour_precision(_similarity(projected, weights), labels, groups, ks)
-    whitening: dict[str, dict] = {}
+    whitening: dict[str, dict[str, Precision]] = {}
     for kind in whitenings:
         kinds = {m: (_standardised(v, p, kind), p) for m, (v, p) in raw.items()}
         rows_of_kind = {m: neighbour_precision(_similarity({m: kinds[m]}, {m: 1.0}), labels, groups, ks) for m in kinds}

@@ -6,9 +6,11 @@ from typing import Sequence
 import numpy as np
 
 DEFAULT_KS: tuple[int, ...] = (5, 10)
+#: What :func:`neighbour_precision` returns: ``{"p@k": float | None, ..., "n": int}``.
+Precision = dict[str, float | None]
 
 
-def neighbour_precision(similarity: np.ndarray, labels: Sequence[str], groups: Sequence[str], ks: Sequence[int] = DEFAULT_KS) -> dict:
+def neighbour_precision(similarity: np.ndarray, labels: Sequence[str], groups: Sequence[str], ks: Sequence[int] = DEFAULT_KS) -> Precision:
     """Artist-filtered precision@k from a similarity matrix.
 
     ``similarity`` is float ``(n, n)``; NaN marks pairs that cannot be
@@ -30,6 +32,6 @@ def neighbour_precision(similarity: np.ndarray, labels: Sequence[str], groups: S
         for k in ks:
             if ranked.size >= k:
                 hits[k].append(float(same[:k].mean()))
-    result: dict = {f"p@{k}": (round(float(np.mean(hits[k])), 4) if hits[k] else None) for k in ks}
+    result: Precision = {f"p@{k}": (round(float(np.mean(hits[k])), 4) if hits[k] else None) for k in ks}
     result["n"] = len(hits[max(ks)])
     return result

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Generic, Hashable, Mapping, TypeVar
 
+import numpy as np
 from django.conf import settings
 
 from ml.config import EngineConfig
 from ml.embedder import Embedder
 from ml.fusion.hybrid import HybridIndex
 from ml.fusion.store import IndexStore
+from ml.playlist.taste import TasteModel
 from ml.registry import audio_embedder_build, lyrics_embedder_build
 from playlists.errors import IndexNotReadyError
 
@@ -79,8 +81,8 @@ class Serving:
     version: str
     index: HybridIndex
     meta: Mapping[str, object]
-    prompts: BoundedCache[object] = field(default_factory=lambda: BoundedCache(512))
-    tastes: BoundedCache[object] = field(default_factory=lambda: BoundedCache(256))
+    prompts: BoundedCache[np.ndarray] = field(default_factory=lambda: BoundedCache(512))
+    tastes: BoundedCache[TasteModel] = field(default_factory=lambda: BoundedCache(256))
 
     @property
     def model_versions(self) -> Mapping[str, str]:

@@ -158,7 +158,7 @@ def checkpoint_read(prefix: str | Path) -> dict[str, np.ndarray]:
         if raw_key == b"":
             header = dict(_proto_fields(value))
             if header.get(1, 1) != 1:
-                raise CheckpointError(f"{index_path}: checkpoints with {header.get(1)} shards are not supported")
+                raise CheckpointError(f"{index_path}: checkpoints with {header.get(1)!r} shards are not supported")
             if header.get(2, 0) != 0:
                 raise CheckpointError(f"{index_path}: big-endian checkpoints are not supported")
             continue
@@ -173,7 +173,7 @@ def checkpoint_read(prefix: str | Path) -> dict[str, np.ndarray]:
         shape = _shape(fields.get(2, b""))  # type: ignore[arg-type]
         offset, size = int(fields.get(4, 0)), int(fields.get(5, 0))
         if int(fields.get(3, 0)) != 0:
-            raise CheckpointError(f"{name}: stored in shard {fields.get(3)}, only one shard is supported")
+            raise CheckpointError(f"{name}: stored in shard {fields.get(3)!r}, only one shard is supported")
         expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if size != expected:
             raise CheckpointError(f"{name}: {size} bytes stored for shape {shape} of {dtype} ({expected} expected)")

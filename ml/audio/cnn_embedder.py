@@ -23,7 +23,12 @@ logger = logging.getLogger(__name__)
 
 
 class PatchModel(Protocol):
-    """A network mapping log-mel patches ``(B, T, n_mels)`` to (features ``(B, D)``, logits ``(B, K)``)."""
+    """A network mapping log-mel patches ``(B, T, n_mels)`` to (features ``(B, D)``, logits ``(B, K)``).
+
+    :class:`ml.audio.musicnn.Musicnn` is one; ``eval()`` switches it to inference mode and returns it.
+    """
+
+    def eval(self) -> PatchModel: ...
 
     def features(self, patches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]: ...
 
@@ -65,7 +70,7 @@ class CnnEmbedder:
 
     def __init__(
         self,
-        model: torch.nn.Module,
+        model: PatchModel,
         *,
         name: str,
         version: str,

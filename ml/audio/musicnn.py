@@ -87,7 +87,9 @@ class _FrequencyMaxConv(nn.Module):
         # extreme over frequency can be taken first (the max where the norm's
         # scale is positive, the min where it is negative) and the two cheap
         # ops applied to (B, C, T) instead of the whole (B, C, T, F) map.
-        scale = self.norm.weight / torch.sqrt(self.norm.running_var + self.norm.eps)
+        running_var = self.norm.running_var
+        assert running_var is not None, "the batch norm tracks running statistics"
+        scale = self.norm.weight / torch.sqrt(running_var + self.norm.eps)
         if bool((scale >= 0).all()):
             extreme = maps.amax(dim=3)
         else:
@@ -169,8 +171,9 @@ def _batch_norm_names(module: nn.Module) -> list[nn.Module]:
     return [m for m in module.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d))]
 
 
-def _convolutions(model: Musicnn) -> list[nn.Module]:
-    return [block.conv for block in (*model.timbral, *model.temporal, *model.midend)]
+def _convolutions(model: Musicnn) -> list[nn.Conv1d | nn.Conv2d]:
+    blocks = (*model.timbral, *model.temporal, *model.midend)
+    return [block.conv for block in blocks if isinstance(block, (_FrequencyMaxConv, _TimeConv))]
 
 
 def musicnn_state_from_checkpoint(variables: dict[str, np.ndarray], model: Musicnn) -> dict[str, torch.Tensor]:

@@ -24,7 +24,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -242,7 +242,8 @@ def audio_cnn_train(
     trainee = _Trainee(model_config)
     optimiser = torch.optim.Adam(trainee.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     history: list[dict[str, float]] = []
-    best_loss, best_epoch, best_state = float("inf"), 0, None
+    best_loss, best_epoch = float("inf"), 0
+    best_state: dict[str, torch.Tensor] | None = None
     batch = max(2, min(config.batch_size, len(train_rows)))
     for epoch in range(1, config.epochs + 1):
         trainee.train()
@@ -254,7 +255,7 @@ def audio_cnn_train(
                 continue
             loss = _batch_loss(trainee, source, rows, labels, rng, config, front_end)
             optimiser.zero_grad()
-            loss.backward()
+            torch.autograd.backward(loss)
             optimiser.step()
             losses.append(float(loss.detach()))
         trainee.eval()
@@ -275,6 +276,8 @@ def audio_cnn_train(
     stopped_early = len(history) < config.epochs
     version = version or time.strftime("cnn-%Y%m%d-%H%M%S")
     folder = Path(out_dir) / version
+    if best_state is None:
+        raise TrainingError(f"no epoch of {len(history)} gave a finite validation loss; nothing to save")
     trainee.cnn.load_state_dict(best_state)
     trained_model_save(
         trainee.cnn,
@@ -295,7 +298,7 @@ def audio_cnn_train(
     return TrainResult(version, folder, history, best_epoch, stopped_early, len(train_rows), len(validation_rows), genres)
 
 
-def trained_model_save(model: Musicnn, folder: str | Path, *, meta: dict) -> Path:
+def trained_model_save(model: Musicnn, folder: str | Path, *, meta: dict[str, Any]) -> Path:
     """Weights as ``model.safetensors`` and everything needed to rebuild them as ``config.json``."""
     from safetensors.torch import save_file
 
@@ -313,7 +316,7 @@ def trained_model_save(model: Musicnn, folder: str | Path, *, meta: dict) -> Pat
     return folder
 
 
-def trained_model_load(folder: str | Path) -> tuple[Musicnn, dict]:
+def trained_model_load(folder: str | Path) -> tuple[Musicnn, dict[str, Any]]:
     """A saved model in eval mode and its ``config.json``; raises :class:`TrainingError` when incomplete."""
     from safetensors.torch import load_file
 

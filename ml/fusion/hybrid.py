@@ -137,7 +137,7 @@ class HybridIndex:
             raw = np.asarray(raw)
             if raw.ndim != 2 or raw.shape[0] == 0:
                 continue
-            whitener = whitener_fit(raw, kind=whitening)
+            whitener: Whitening = whitener_fit(raw, kind=whitening)
             if fusion is not None and modality in fusion.projections:
                 if fusion.projections[modality].shape[0] != raw.shape[1]:
                     raise IndexMismatchError(
@@ -484,11 +484,12 @@ class HybridIndex:
         ``[q_a, 0]`` among every track that has it. So each search needs
         little more than ``k`` candidates, and no per-modality ANN is needed.
         """
-        if self.fused is None:
+        fused = self.fused
+        if fused is None:
             return self.track_ids()
         active = [m for m in self.indexes if weights.get(m, 0.0) > 0 and seed_vectors[m][1].any()]
         groups = self._groups()
-        oversample = max(1, int(self.fused.params.oversample))
+        oversample = max(1, int(fused.params.oversample))
         wanted_both = oversample * max(MIN_CANDIDATES, int(FUSED_CANDIDATES_PER_RESULT * k))
         wanted_single = oversample * max(MIN_CANDIDATES, int(MODALITY_CANDIDATES_PER_RESULT * k))
         found: list[np.ndarray] = [np.zeros(0, np.int64)]
@@ -499,7 +500,7 @@ class HybridIndex:
             query = np.concatenate(
                 [blocks[m][rows] if m in blocks else np.zeros((int(rows.sum()), index.dim), np.float32) for m, index in self.indexes.items()], axis=1
             )
-            ids, _ = self.fused.search(np.ascontiguousarray(query, dtype=np.float32), wanted, only=only)
+            ids, _ = fused.search(np.ascontiguousarray(query, dtype=np.float32), wanted, only=only)
             found.append(ids.reshape(-1))
 
         both_present = np.all([seed_vectors[m][1] for m in active], axis=0) if len(active) == 2 else np.zeros(0, bool)
@@ -516,7 +517,7 @@ class HybridIndex:
         return merged[merged >= 0]
 
     # -- files ---------------------------------------------------------------
-    def save(self, folder: Path) -> dict:
+    def save(self, folder: Path) -> dict[str, Any]:
         """Write every modality into ``folder``; returns the description stored in ``hybrid.json``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -524,7 +525,7 @@ class HybridIndex:
         for modality, index in self.indexes.items():
             index.save(folder / modality)
             whitener = self.standardisers[modality]
-            np.savez(folder / modality / "standardiser.npz", **whitener.arrays())
+            np.savez(folder / modality / "standardiser.npz", allow_pickle=True, **whitener.arrays())
             description["modalities"][modality] = {
                 "dim": index.dim,
                 "count": len(index),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 MAX_CHANGE = 0.2
 
 
-def index_difference(index: HybridIndex, vectors: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> tuple[dict, dict]:
+def index_difference(index: HybridIndex, vectors: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, np.ndarray]]:
     """What turns ``index`` into ``vectors[m] = (ids (n,), raw (n, dim))``.
 
     Returns ``(add, remove)``: ``add[m] = (ids, raw)`` new or re-embedded,
@@ -61,7 +61,7 @@ def index_update_try(
     *,
     max_change: float = MAX_CHANGE,
     backend: str = "auto",
-    overrides: Mapping | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> tuple[HybridIndex | None, str]:
     """The index in ``folder`` updated to ``vectors``, or ``(None, reason)`` when a full build is due.
 

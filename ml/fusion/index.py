@@ -31,11 +31,14 @@ import logging
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from ml.errors import IndexCorruptError, IndexMismatchError, VectorIndexError
+
+if TYPE_CHECKING:
+    import faiss
 
 logger = logging.getLogger(__name__)
 
@@ -333,6 +336,16 @@ class IdSubset:
         return inside & self.member[np.where(inside, ids, 0)]
 
 
+def _hnsw_graph(index: faiss.Index) -> faiss.HNSW:
+    """The HNSW graph of an ``hnsw`` backend's index: an ``IndexIDMap`` over an ``IndexHNSWSQ``."""
+    import faiss
+
+    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else index
+    if not isinstance(inner, faiss.IndexHNSW):
+        raise IndexCorruptError(f"an hnsw index holds an HNSW graph in an id map, not a {type(inner).__name__}")
+    return inner.hnsw
+
+
 class AnnIndex:
     """Candidate generator: a FAISS ``ivf`` or ``hnsw`` structure keyed by track id.
 
@@ -344,7 +357,8 @@ class AnnIndex:
             raise VectorIndexError(f"AnnIndex has no {params.backend!r} backend")
         self.dim = int(dim)
         self.params = params
-        self._index: Any = None
+        # ``ivf``: the index_factory index; ``hnsw``: an IndexIDMap over an IndexHNSWSQ.
+        self._index: faiss.Index | None = None
 
     @property
     def trained(self) -> bool:
@@ -381,9 +395,10 @@ class AnnIndex:
             # build minutes for no measured recall.
             ivf.cp.max_points_per_centroid = max(IVF_TRAIN_PER_LIST, 1)
             ivf.cp.niter = self.params.niter
-            if codec.startswith("PQ"):
+            coded = faiss.downcast_index(ivf)
+            if codec.startswith("PQ") and isinstance(coded, (faiss.IndexIVFPQ, faiss.IndexIVFPQFastScan)):
                 # PQ codebooks: the same sample, the same few iterations (faiss default 25).
-                faiss.downcast_index(ivf).pq.cp.niter = self.params.niter
+                coded.pq.cp.niter = self.params.niter
             if self.params.train_size and vectors.shape[0] > self.params.train_size:
                 pick = np.random.default_rng(seed).choice(vectors.shape[0], self.params.train_size, replace=False)
                 vectors = vectors[np.sort(pick)]
@@ -391,7 +406,8 @@ class AnnIndex:
             ivf.nprobe = max(1, min(self.params.nprobe, nlist))
             self._index = index
         else:
-            inner = faiss.IndexHNSWSQ(self.dim, faiss.ScalarQuantizer.QT_8bit, self.params.m, faiss.METRIC_INNER_PRODUCT)
+            # faiss's stubs ask for a ScalarQuantizer; the constructor takes its quantizer type.
+            inner = faiss.IndexHNSWSQ(self.dim, faiss.ScalarQuantizer.QT_8bit, self.params.m, faiss.METRIC_INNER_PRODUCT)  # type: ignore[arg-type]
             inner.hnsw.efConstruction = self.params.ef_construction
             inner.hnsw.efSearch = self.params.ef_search
             inner.train(vectors)
@@ -441,19 +457,21 @@ class AnnIndex:
         if only is None and effort <= 1:
             scores, ids = self._index.search(queries, int(k))
         else:
-            scores, ids = self._index.search(queries, int(k), params=self._search_params(only, max(1, int(effort))))
+            scores, ids = self._index.search(queries, int(k), params=self._search_params(self._index, only, max(1, int(effort))))
         return ids, scores
 
-    def _search_params(self, only: "IdSubset | None", effort: int = 1) -> Any:
+    def _search_params(self, index: faiss.Index, only: "IdSubset | None", effort: int = 1) -> faiss.SearchParameters:
         import faiss
 
+        params: faiss.SearchParameters
         if self.params.backend == "ivf":
-            ivf = faiss.extract_index_ivf(self._index)
-            params = faiss.SearchParametersIVF()
-            params.nprobe = min(int(ivf.nlist), int(ivf.nprobe) * effort)
+            ivf = faiss.extract_index_ivf(index)
+            params = ivf_params = faiss.SearchParametersIVF()
+            ivf_params.nprobe = min(int(ivf.nlist), int(ivf.nprobe) * effort)
         else:
-            params = faiss.SearchParametersHNSW()
-            params.efSearch = int(faiss.downcast_index(self._index.index).hnsw.efSearch) * effort
+            # faiss's stubs lack SearchParametersHNSW; faiss has it.
+            params = hnsw_params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+            hnsw_params.efSearch = int(_hnsw_graph(index).efSearch) * effort
         if only is not None:
             params.sel = only.selector
         return params
@@ -467,7 +485,7 @@ class AnnIndex:
         if nprobe is not None and self.params.backend == "ivf":
             faiss.extract_index_ivf(self._index).nprobe = int(nprobe)
         if ef_search is not None and self.params.backend == "hnsw":
-            faiss.downcast_index(self._index.index).hnsw.efSearch = int(ef_search)
+            _hnsw_graph(self._index).efSearch = int(ef_search)
 
     def save(self, path: Path) -> None:
         import faiss
@@ -485,15 +503,16 @@ class AnnIndex:
             return ann
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap and params.backend == "ivf" else 0
         try:
-            ann._index = faiss.read_index(str(path), flags)
+            index = faiss.read_index(str(path), flags)
         except RuntimeError as error:
             raise IndexCorruptError(f"{path}: cannot read the index ({str(error).splitlines()[0]})") from None
-        if ann._index.d != dim:
-            raise IndexCorruptError(f"{path}: index has dimension {ann._index.d}, expected {dim}")
+        if index.d != dim:
+            raise IndexCorruptError(f"{path}: index has dimension {index.d}, expected {dim}")
         if params.backend == "ivf":
-            faiss.extract_index_ivf(ann._index).nprobe = max(1, params.nprobe)
+            faiss.extract_index_ivf(index).nprobe = max(1, params.nprobe)
         else:
-            faiss.downcast_index(ann._index.index).hnsw.efSearch = params.ef_search
+            _hnsw_graph(index).efSearch = params.ef_search
+        ann._index = index
         return ann
 
 

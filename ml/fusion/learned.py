@@ -271,7 +271,7 @@ def fusion_train(
         per_anchor = -(log_prob.masked_fill(~positive, 0.0).sum(dim=1)[anchors] / positive.sum(dim=1)[anchors])
         loss = per_anchor.mean()
         optimiser.zero_grad()
-        loss.backward()
+        torch.autograd.backward(loss)
         optimiser.step()
         if progress is not None:
             progress(epoch + 1, config.epochs, "training fusion")
@@ -344,6 +344,7 @@ def fusion_fit_and_judge(
     learned = held_out_precision(projected, data.labels, data.groups, test_rows, balance=config.balance, k=config.k)
     is_default, reason = fusion_select(baseline, learned)
     metric = f"p@{config.k}"
+    test_artists = len({data.groups[int(i)] for i in test_rows})
     info = {
         "trained": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "train_seconds": round(seconds, 2),
@@ -355,7 +356,7 @@ def fusion_fit_and_judge(
         "decision": reason,
         "train_tracks": int(train_rows.size),
         "test_tracks": int(test_rows.size),
-        "test_artists": len({data.groups[i] for i in test_rows}),
+        "test_artists": test_artists,
     }
     model = FusionModel(version, projections, info)
-    return FusionDecision(model, metric, baseline, learned, is_default, reason, int(train_rows.size), int(test_rows.size), info["test_artists"])
+    return FusionDecision(model, metric, baseline, learned, is_default, reason, int(train_rows.size), int(test_rows.size), test_artists)

@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from ml.errors import IndexCorruptError, ReindexLockedError
 
@@ -60,14 +60,14 @@ class IndexStore:
             return []
         return sorted(p.name for p in self.root.iterdir() if _VERSION_NAME.match(p.name) and (p / META_FILE).is_file())
 
-    def meta(self, version: str) -> dict:
+    def meta(self, version: str) -> dict[str, Any]:
         """The ``meta.json`` of ``version``."""
         try:
             return json.loads((self.root / version / META_FILE).read_text())
         except (OSError, ValueError) as error:
             raise IndexCorruptError(f"{self.root / version}: unreadable {META_FILE} ({error})") from None
 
-    def verify(self, version: str) -> dict:
+    def verify(self, version: str) -> dict[str, Any]:
         """Check every byte of ``version`` against the checksum in its meta; returns the meta."""
         meta = self.meta(version)
         actual = folder_checksum(self.root / version)
@@ -75,7 +75,7 @@ class IndexStore:
             raise IndexCorruptError(f"{self.root / version}: checksum mismatch; the folder was changed or damaged")
         return meta
 
-    def check(self, version: str) -> dict:
+    def check(self, version: str) -> dict[str, Any]:
         """The cheap check a serving process makes before opening ``version``: every file the
         publish recorded is there with its recorded size (a truncated memory-mapped file would
         kill the process on first touch). Versions published before sizes were recorded get the
@@ -136,7 +136,7 @@ class IndexStore:
         finally:
             handle.close()
 
-    def publish(self, write: Callable[[Path], dict], *, verify: Callable[[Path], object] | None = None) -> str:
+    def publish(self, write: Callable[[Path], dict[str, Any]], *, verify: Callable[[Path], object] | None = None) -> str:
         """Build a new version with ``write(staging_folder) -> meta`` and switch to it.
 
         ``write`` fills the folder and returns what goes into ``meta.json``

@@ -1,9 +1,12 @@
 """Diversity: maximal marginal relevance over a candidate pool, with a cap per group (artist)."""
 from __future__ import annotations
 
-from typing import Hashable, Mapping, Sequence
+from typing import Hashable, Mapping, Sequence, TypeVar
 
 import numpy as np
+
+#: What candidates are grouped by (an artist id).
+Group = TypeVar("Group", bound=Hashable)
 
 
 def mmr_select(
@@ -14,9 +17,9 @@ def mmr_select(
     diversity: float,
     allowed: np.ndarray | None = None,
     already: np.ndarray | None = None,
-    group_of: Sequence[Hashable] | None = None,
+    group_of: Sequence[Group] | None = None,
     group_cap: int | None = None,
-    group_used: Mapping[Hashable, int] | None = None,
+    group_used: Mapping[Group, int] | None = None,
 ) -> list[int]:
     """Maximal marginal relevance: pick ``count`` of ``n`` candidates one by one.
 
@@ -37,7 +40,7 @@ def mmr_select(
     chosen: list[int] = []
     while len(chosen) < count:
         if group_cap is not None and group_of is not None:
-            for i in np.flatnonzero(allowed):
+            for i in np.flatnonzero(allowed).tolist():
                 if used.get(group_of[i], 0) >= group_cap:
                     allowed[i] = False
         if not allowed.any():

@@ -165,8 +165,9 @@ def continuity_bonus(tempos: Sequence[float | None], keys: Sequence[tuple[float 
         for j in range(n):
             if i == j:
                 continue
-            if tempos[i] and tempos[j]:
-                bonus[i, j] += TEMPO_WEIGHT * (1.0 - min(1.0, abs(tempos[i] - tempos[j]) / 40.0))
+            tempo_i, tempo_j = tempos[i], tempos[j]
+            if tempo_i and tempo_j:
+                bonus[i, j] += TEMPO_WEIGHT * (1.0 - min(1.0, abs(tempo_i - tempo_j) / 40.0))
             (ki, mi), (kj, mj) = keys[i], keys[j]
             if ki is not None and kj is not None and ki >= 0 and kj >= 0 and key_compatible(ki, mi, kj, mj):
                 bonus[i, j] += KEY_WEIGHT

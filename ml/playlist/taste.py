@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -29,6 +29,18 @@ class TasteNotReadyError(MLError):
     """Too few likes or dislikes to learn a taste from."""
 
 
+class LinearClassifier(Protocol):
+    """A fitted linear binary classifier, as scikit-learn's ``LogisticRegression``.
+
+    ``coef_`` is ``(1, n_features)``; ``predict_proba`` maps features ``(n, n_features)``
+    to ``(n, 2)`` probabilities of (dislike, like).
+    """
+
+    coef_: np.ndarray
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray: ...
+
+
 def taste_features(index: HybridIndex, ids: Sequence[int] | np.ndarray) -> np.ndarray:
     """float32 ``(n, sum of modality dims + number of modalities)``: vectors side by side plus missing flags."""
     vector_set = vectors_of(index, ids)
@@ -44,7 +56,7 @@ def taste_features(index: HybridIndex, ids: Sequence[int] | np.ndarray) -> np.nd
 class TasteModel:
     """A fitted per-user classifier and its cross-validated accuracy."""
 
-    classifier: object
+    classifier: LinearClassifier
     index: HybridIndex
     likes: int
     dislikes: int
@@ -75,7 +87,7 @@ class TasteModel:
             start += dim + 1  # the vector, then its missing flag
         return out
 
-    def best(self, limit: int, *, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+    def best(self, limit: int, *, exclude: Iterable[int] = ()) -> tuple[np.ndarray, np.ndarray]:
         """The ``limit`` tracks most likely liked, best first (ties by id): ``(ids int64, P(like) float64)``.
 
         The logit is linear in the stored vectors, so the index finds the
@@ -124,10 +136,10 @@ def taste_fit(index: HybridIndex, ratings: Sequence[tuple[int, int]], *, seed: i
     features = taste_features(index, [t for t, _ in usable])
     folds = int(min(5, likes, dislikes))
 
-    def classifier_new():
+    def classifier_new() -> Any:  # scikit-learn has no type stubs
         return LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
 
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     accuracy = float(np.mean(cross_val_score(classifier_new(), features, labels, cv=splitter, scoring="accuracy")))
-    classifier = classifier_new().fit(features, labels)
+    classifier: LinearClassifier = classifier_new().fit(features, labels)
     return TasteModel(classifier, index, likes, dislikes, round(accuracy, 4), folds, frozenset(t for t, _ in usable))

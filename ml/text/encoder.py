@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -34,6 +34,29 @@ def sentence_model_resolve(model: str) -> str:
     return str(module.get_model_path())
 
 
+class Tokenizer(Protocol):
+    """A Hugging Face tokenizer, as far as chunking needs it."""
+
+    def tokenize(self, text: str) -> list[str]: ...
+
+
+class SentenceModel(Protocol):
+    """What :class:`SentenceEncoder` uses of a sentence-transformers ``SentenceTransformer``.
+
+    ``max_seq_length`` and ``get_embedding_dimension`` (newer releases) are
+    read where the model has them.
+    """
+
+    @property
+    def tokenizer(self) -> Tokenizer: ...
+
+    def get_sentence_embedding_dimension(self) -> int | None: ...
+
+    def encode(
+        self, texts: list[str], /, *, batch_size: int, convert_to_numpy: Literal[True], normalize_embeddings: bool, show_progress_bar: bool
+    ) -> np.ndarray: ...
+
+
 class SentenceEncoder(ChunkedEncoder):
     """Embedder over a sentence-transformers model, loaded from local files only.
 
@@ -42,7 +65,7 @@ class SentenceEncoder(ChunkedEncoder):
     model name already in the local Hugging Face cache.
     """
 
-    def __init__(self, model: str = "minilm-l6", *, batch_size: int = 32, max_tokens: int = 256, transformer: Any = None) -> None:
+    def __init__(self, model: str = "minilm-l6", *, batch_size: int = 32, max_tokens: int = 256, transformer: SentenceModel | None = None) -> None:
         self.name = model
         self.batch_size = batch_size
         self._model = transformer if transformer is not None else self._load(model)
@@ -50,11 +73,14 @@ class SentenceEncoder(ChunkedEncoder):
         # Two positions go to the [CLS] and [SEP] tokens.
         self.chunk_tokens = max(16, min(limit, max_tokens) - 2)
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(dimension())
+        size = dimension()
+        if size is None:
+            raise EmbedderError(f"the sentence-transformers model {model!r} does not say its embedding dimension")
+        self.dim = int(size)
         self.version = f"st:{Path(model).name if '/' in model else model}:d{self.dim}:chunk{self.chunk_tokens}:v1"
 
     @staticmethod
-    def _load(model: str) -> Any:
+    def _load(model: str) -> SentenceModel:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as error:

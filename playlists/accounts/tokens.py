@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -14,14 +15,14 @@ from playlists.models import ApiToken
 TOKEN_PREFIX = "cf_"
 
 
-def api_token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     """A new API token for ``user``; returns the row and the secret, which is shown once and stored only hashed."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(30)
     token = ApiToken.objects.create(user=user, name=name.strip()[:100], prefix=secret[:10], key_hash=_token_hash(secret))
     return token, secret
 
 
-def api_token_revoke(*, user, token_id: int) -> None:
+def api_token_revoke(*, user: User, token_id: int) -> None:
     if not ApiToken.objects.filter(user=user, id=token_id).update(revoked=True):
         raise ControlError(f"no token {token_id} of yours")
 
@@ -30,7 +31,7 @@ def _token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def api_token_authenticate(secret: str):
+def api_token_authenticate(secret: str) -> User | None:
     """The user owning the live token ``secret``, or None; records when it was last used."""
     token = ApiToken.objects.select_related("user").filter(key_hash=_token_hash(secret.strip()), revoked=False).first()
     if token is None or not token.user.is_active:
@@ -39,5 +40,5 @@ def api_token_authenticate(secret: str):
     return token.user
 
 
-def api_tokens_of(*, user) -> QuerySet[ApiToken]:
+def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user, revoked=False)

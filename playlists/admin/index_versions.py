@@ -1,6 +1,8 @@
 """Admin pages that are not one model's list: the index versions on disk and the models they hold."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -9,7 +11,7 @@ from ml.errors import MLError
 from playlists import engine
 
 
-def index_versions_read() -> list[dict]:
+def index_versions_read() -> list[dict[str, Any]]:
     """Every complete index version, newest first: name, serving, built, counts per modality and model versions."""
     store = engine.index_store()
     current = store.current_version()

@@ -1,7 +1,7 @@
 """The catalogue map in the JSON API: every laid-out track's 2-D position and colour group."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -34,7 +34,7 @@ class MapOut(Schema):
 
 
 @router.get("/map/points", response={200: MapOut, **ERRORS}, url_name="map_points")
-def points(request: HttpRequest, query: Query[MapQuery]):
+def points(request: HttpRequest, query: Query[MapQuery]) -> dict[str, Any]:
     """The serving index version's map, in SVG coordinates; 503 until the background layout is done (see the Map page)."""
     serving = engine.serving()
     if serving is None:

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
-from playlists.api.auth import user_auth
+from playlists.api.auth import AuthedRequest, user_auth
 from playlists.api.errors import ApiError
 from playlists.api.schemas import ERRORS
 from playlists.jobs.selectors import job_json, jobs_visible
@@ -30,7 +29,7 @@ class JobOut(Schema):
 
 
 @router.get("/tasks/{int:job_id}", auth=user_auth, response={200: JobOut, **ERRORS}, url_name="task_status")
-def task_status(request: HttpRequest, job_id: int):
+def task_status(request: AuthedRequest, job_id: int) -> dict[str, Any]:
     """A task the caller started (staff: any task)."""
     job = jobs_visible(user=request.auth).filter(id=job_id).first()
     if job is None:

@@ -20,7 +20,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import create_model
 
 from ml.errors import MLError
-from playlists.api.auth import user_auth
+from playlists.api.auth import AuthedRequest, user_auth
 from playlists.api.errors import ApiError
 from playlists.api.queries import bounded, unknown_parameters_refuse
 from playlists.api.schemas import ERRORS
@@ -172,7 +172,7 @@ def recommendations_settings(query: _RecommendationsBase) -> PlaylistSettings:
         raise ApiError(400, f"Invalid request: {error}") from None
 
 
-def track_spotify_json(track: Track, request: HttpRequest, *, score: float | None = None, explanation: dict | None = None) -> dict:
+def track_spotify_json(track: Track, request: HttpRequest, *, score: float | None = None, explanation: dict[str, Any] | None = None) -> dict[str, Any]:
     """A track in the shape of Spotify's simplified track object, plus a ``crossfade`` object."""
     url = request.build_absolute_uri(reverse("playlists:track_detail", args=[track.id]))
     artist = track.artist
@@ -215,7 +215,7 @@ def track_spotify_json(track: Track, request: HttpRequest, *, score: float | Non
 
 
 @router.get("/recommendations", auth=user_auth, response={200: RecommendationsOut, **ERRORS}, url_name="recommendations")
-def recommendations(request: HttpRequest, query: Query[RecommendationsQuery]):  # type: ignore[valid-type]
+def recommendations(request: AuthedRequest, query: Query[RecommendationsQuery]) -> dict[str, Any]:  # type: ignore[valid-type]
     """Tracks recommended from seeds, in the shape of Spotify's Get Recommendations."""
     unknown_parameters_refuse(request, RecommendationsQuery)
     settings = recommendations_settings(query)

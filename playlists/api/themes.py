@@ -1,6 +1,8 @@
 """Search by theme in the JSON API: tracks whose lyrics are about what a prompt says, best first."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
@@ -27,7 +29,7 @@ class LyricsOut(Schema):
 
 
 @router.get("/search/lyrics", response={200: LyricsOut, **ERRORS}, url_name="search_lyrics")
-def search_lyrics(request: HttpRequest, query: Query[LyricsQuery]):
+def search_lyrics(request: HttpRequest, query: Query[LyricsQuery]) -> dict[str, Any]:
     """Tracks whose lyrics match a theme, in any language the configured encoder reads."""
     prompt = query.q.strip()
     if not prompt:

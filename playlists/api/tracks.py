@@ -1,12 +1,14 @@
 """Tracks in the JSON API: the nearest tracks of one track, search for seeds as you type, and a listener's rating."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
-from playlists.api.auth import user_auth
+from playlists.api.auth import AuthedRequest, user_auth
 from playlists.api.errors import ApiError
 from playlists.api.queries import bounded
 from playlists.api.schemas import ERRORS, ScoredTrackOut, TrackOut, track_out
@@ -32,7 +34,7 @@ class SimilarOut(Schema):
 
 
 @router.get("/tracks/{int:track_id}/similar", response={200: SimilarOut, **ERRORS}, url_name="track_similar")
-def track_similar(request: HttpRequest, track_id: int, query: Query[SimilarQuery]):
+def track_similar(request: HttpRequest, track_id: int, query: Query[SimilarQuery]) -> dict[str, Any]:
     """The tracks most similar to one track under the hybrid score, best first."""
     balance = settings.CROSSFADE.default_balance if query.balance is None else query.balance
     try:
@@ -68,7 +70,7 @@ class SearchOut(Schema):
 
 
 @router.get("/tracks/search", response={200: SearchOut, **ERRORS}, url_name="track_search")
-def track_search(request: HttpRequest, query: Query[SearchQuery]):
+def track_search(request: HttpRequest, query: Query[SearchQuery]) -> dict[str, Any]:
     """Catalogue tracks whose title, artist, album or lyrics contain every word (the builder's seed search)."""
     text = query.q.strip()
     tracks = selectors.track_list(query=text)[:SEARCH_LIMIT] if text else []
@@ -88,7 +90,7 @@ class RatingOut(Schema):
 
 
 @router.post("/tracks/{int:track_id}/rating", auth=user_auth, response={200: RatingOut, **ERRORS}, url_name="track_rating")
-def track_rating(request: HttpRequest, track_id: int, body: RatingIn):
+def track_rating(request: AuthedRequest, track_id: int, body: RatingIn) -> dict[str, int]:
     """Like, dislike or clear the caller's rating of a track (the taste model learns from these)."""
     try:
         rating_set(user=request.auth, track_id=track_id, value=body.rating)

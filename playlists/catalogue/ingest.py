@@ -85,7 +85,7 @@ def library_ingest(root: Path, *, progress: Progress | None = None, dry_run: boo
             if info.warnings:
                 # The track is in; its unreadable lyrics file is what the operator must see.
                 IngestFailure.objects.create(path=f"{key} (lyrics)", reason="; ".join(info.warnings))
-    summary.missing = sum(1 for path in known if path not in seen and not Path(path).exists())
+    summary.missing = sum(1 for path in known if path is not None and path not in seen and not Path(path).exists())
     return summary
 
 

@@ -114,7 +114,9 @@ def _read_tags(tags: object, info: FileInfo) -> None:
     if tags is None:
         return
     if isinstance(tags, ID3):
-        text = lambda key: str(tags[key].text[0]) if key in tags and tags[key].text else ""  # noqa: E731
+        def text(key: str) -> str:
+            return str(tags[key].text[0]) if key in tags and tags[key].text else ""
+
         info.title = text("TIT2") or info.title
         info.artist = text("TPE1") or text("TPE2")
         info.album = text("TALB")
@@ -123,14 +125,16 @@ def _read_tags(tags: object, info: FileInfo) -> None:
         info.track_number = _number(text("TRCK"))
         info.isrc = text("TSRC")
         info.language = _language(text("TLAN"))
-        lyrics = [frame for frame in tags.getall("USLT") if str(frame.text).strip()]
-        if lyrics:
-            info.lyrics = str(lyrics[0].text).strip()
+        frames = [frame for frame in tags.getall("USLT") if str(frame.text).strip()]  # type: ignore[no-untyped-call]  # mutagen's getall is unannotated
+        if frames:
+            info.lyrics = str(frames[0].text).strip()
             info.lyrics_source = "tag"
-            info.language = info.language or _language(getattr(lyrics[0], "lang", "") or "")
+            info.language = info.language or _language(getattr(frames[0], "lang", "") or "")
         return
     if isinstance(tags, MP4Tags):
-        first = lambda key: str(tags[key][0]) if key in tags and tags[key] else ""  # noqa: E731
+        def first(key: str) -> str:
+            return str(tags[key][0]) if key in tags and tags[key] else ""
+
         info.title = first("\xa9nam") or info.title
         info.artist = first("\xa9ART") or first("aART")
         info.album = first("\xa9alb")
@@ -144,7 +148,9 @@ def _read_tags(tags: object, info: FileInfo) -> None:
         return
     # Vorbis comments (Ogg Vorbis/Opus, FLAC) and other dict-like tags.
     try:
-        get = lambda key: str(tags.get(key, [""])[0]) if tags.get(key) else ""  # type: ignore[attr-defined]  # noqa: E731
+        def get(key: str) -> str:
+            return str(tags.get(key, [""])[0]) if tags.get(key) else ""  # type: ignore[attr-defined]
+
         info.title = get("title") or info.title
         info.artist = get("artist") or get("albumartist")
         info.album = get("album")

@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from django.db import transaction
@@ -97,7 +97,7 @@ def index_rebuild(
             if index is None:
                 index = HybridIndex.build(vectors, versions, fusion=fusion)
 
-            def write(folder: Path) -> dict:
+            def write(folder: Path) -> dict[str, Any]:
                 description = index.save(folder)
                 return {"catalogue_digest": digest, "counts": index.counts(), "tracks": len(index), **description}
 
@@ -134,6 +134,7 @@ def _modality_embed(
     newly_empty: list[int] = []
     for track in Track.objects.exclude(audio_path=None).only("id", "audio_path", "content_hash", "lyrics") if modality == "audio" else Track.objects.only("id", "lyrics"):
         if modality == "audio":
+            assert track.audio_path is not None  # the query left out tracks without a file
             item, digest = track.audio_path, track.content_hash
         else:
             text = _lyrics_input(track, min_words) if track.lyrics else None
@@ -164,7 +165,7 @@ def _modality_embed(
             if isinstance(outcome, str):
                 summary.failed[modality] = summary.failed.get(modality, 0) + 1
                 summary.errors.append((track.id, modality, outcome))
-                defaults = {"status": Embedding.Status.FAILED, "vector": None, "dim": 0, "error": outcome}
+                defaults: dict[str, Any] = {"status": Embedding.Status.FAILED, "vector": None, "dim": 0, "error": outcome}
             else:
                 summary.embedded[modality] = summary.embedded.get(modality, 0) + 1
                 defaults = {"status": Embedding.Status.OK, "vector": outcome.astype("<f4").tobytes(), "dim": outcome.size, "error": ""}
@@ -199,7 +200,7 @@ def _embed_batch(embedder: Embedder, items: list[str]) -> list[np.ndarray | str]
     return [_embed_batch(embedder, [item])[0] for item in items]
 
 
-def _embed_batch_tagged(tagger: Callable, items: list[str]) -> list[tuple[np.ndarray, dict[str, float]] | str]:
+def _embed_batch_tagged(tagger: Callable[[list[str]], tuple[np.ndarray, list[dict[str, float]]]], items: list[str]) -> list[tuple[np.ndarray, dict[str, float]] | str]:
     """Like :func:`_embed_batch` for embedders that also tag: (vector, tags) or the failure reason."""
     try:
         vectors, tags = tagger(items)

@@ -88,7 +88,7 @@ def track_theme_search(prompt: str, *, limit: int = 20) -> list[Neighbour]:
     return _neighbours(ids, scores)
 
 
-def _neighbours(ids, scores) -> list[Neighbour]:
+def _neighbours(ids: np.ndarray, scores: np.ndarray) -> list[Neighbour]:
     tracks = Track.objects.select_related("artist", "album").in_bulk([int(i) for i in ids])
     return [Neighbour(tracks[int(i)], float(s)) for i, s in zip(ids, scores) if int(i) in tracks]
 
@@ -135,6 +135,13 @@ def embedding_vectors(versions: dict[str, str]) -> tuple[dict[str, tuple[np.ndar
             digest.update(f"{track_id}:{content_hash};".encode())
         if rows:
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            matrix = np.stack([np.frombuffer(bytes(r[2]), dtype="<f4") for r in rows]).astype(np.float32)
+            matrix = np.stack([_stored_vector(r[2]) for r in rows]).astype(np.float32)
             vectors[modality] = (ids, matrix)
     return vectors, digest.hexdigest()
+
+
+def _stored_vector(blob: bytes | memoryview | None) -> np.ndarray:
+    """The float32 vector an OK embedding stores (always one: only failed and empty ones have none)."""
+    if blob is None:
+        raise TypeError("an OK embedding without a vector")
+    return np.frombuffer(bytes(blob), dtype="<f4")

@@ -35,9 +35,15 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import signal
+
+from ml.progress import Progress
+
+if TYPE_CHECKING:
+    from mutagen.id3 import ID3, Frame
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +103,7 @@ class _Song:
     scale: tuple[int, ...]
     chords: list[int]  # chord root as scale degree, one per bar: shape (n_bars,)
     tail: float  # seconds of release/reverb tail after the last bar
-    _cache: dict = field(default_factory=dict)
+    _cache: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict)
 
     @property
     def spb(self) -> float:
@@ -129,7 +135,7 @@ class _Song:
         """MIDI notes of the diatonic chord built on scale degree ``root``."""
         return [self.midi(root + t, octave) for t in tones]
 
-    def memo(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+    def memo(self, key: tuple[Any, ...], make: Callable[[], np.ndarray]) -> np.ndarray:
         """Returns the cached note rendering for ``key``, rendering it with ``make()`` on first use."""
         if key not in self._cache:
             self._cache[key] = make()
@@ -205,9 +211,9 @@ def _melody(
     onsets: list[tuple[float, float]] = []  # (beat, phrase end beat)
     for k, bar in enumerate(range(start_bar, end_bar, phrase_bars)):
         base = bar * bpb
-        phrase_end = min(end_bar, bar + phrase_bars) * bpb
+        phrase_end: float = min(end_bar, bar + phrase_bars) * bpb
         for st in motifs[form[k % 4]]:
-            beat = base + st / steps_per_beat
+            beat: float = base + st / steps_per_beat
             if beat < phrase_end - 1e-9:
                 onsets.append((beat, phrase_end))
     notes: list[tuple[float, float, int]] = []
@@ -261,14 +267,16 @@ def _adsr(n: int, attack: float, decay: float, sustain: float, release: float) -
 
 def _phase(freq: float | np.ndarray, n: int, phase0: float = 0.0) -> tuple[np.ndarray, float | np.ndarray]:
     """Oscillator phase in cycles (wrapped to [0, 1)), shape ``(n,)``, and the per-sample increment."""
+    inc: float | np.ndarray
     if np.ndim(freq) == 0:
         inc = float(freq) / SR
         ph = np.arange(n, dtype=float)
         ph *= inc
     else:
-        inc = np.asarray(freq, dtype=float)[:n] / SR
-        ph = np.cumsum(inc)
-        ph -= inc[0]
+        per_sample = np.asarray(freq, dtype=float)[:n] / SR
+        ph = np.cumsum(per_sample)
+        ph -= per_sample[0]
+        inc = per_sample
     ph += phase0
     ph -= np.floor(ph)
     return ph, inc
@@ -290,14 +298,16 @@ def _blep(ph: np.ndarray, dt: float | np.ndarray) -> np.ndarray:
 def _saw(freq: float | np.ndarray, n: int, phase0: float = 0.0) -> np.ndarray:
     """Band-limited sawtooth in [-1, 1], shape ``(n,)``; ``freq`` scalar or shape ``(n,)``."""
     ph, dt = _phase(freq, n, phase0)
-    return 2.0 * ph - 1.0 - _blep(ph, dt)
+    saw: np.ndarray = 2.0 * ph - 1.0 - _blep(ph, dt)
+    return saw
 
 
 def _pulse(freq: float | np.ndarray, n: int, duty: float = 0.5, phase0: float = 0.0) -> np.ndarray:
     """Band-limited pulse wave with the given duty cycle, zero mean, shape ``(n,)``."""
     ph, dt = _phase(freq, n, phase0)
     ph2 = (ph + duty) % 1.0
-    return (2.0 * ph - _blep(ph, dt)) - (2.0 * ph2 - _blep(ph2, dt))
+    pulse: np.ndarray = (2.0 * ph - _blep(ph, dt)) - (2.0 * ph2 - _blep(ph2, dt))
+    return pulse
 
 
 def _tri(freq: float | np.ndarray, n: int) -> np.ndarray:
@@ -319,22 +329,26 @@ def _sos(kind: str, cutoff: float | tuple[float, float], order: int) -> np.ndarr
         wn: float | list[float] = [min(c / nyq, 0.99) for c in cutoff]
     else:
         wn = min(cutoff / nyq, 0.99)
-    return signal.butter(order, wn, btype=kind, output="sos")
+    sos: np.ndarray = signal.butter(order, wn, btype=kind, output="sos")
+    return sos
 
 
 def _lp(x: np.ndarray, fc: float, order: int = 2) -> np.ndarray:
     """Butterworth low-pass, shape preserved."""
-    return signal.sosfilt(_sos("lowpass", float(round(fc)), order), x)
+    filtered: np.ndarray = signal.sosfilt(_sos("lowpass", float(round(fc)), order), x)
+    return filtered
 
 
 def _hp(x: np.ndarray, fc: float, order: int = 2) -> np.ndarray:
     """Butterworth high-pass, shape preserved."""
-    return signal.sosfilt(_sos("highpass", float(round(fc)), order), x)
+    filtered: np.ndarray = signal.sosfilt(_sos("highpass", float(round(fc)), order), x)
+    return filtered
 
 
 def _bp(x: np.ndarray, lo: float, hi: float, order: int = 2) -> np.ndarray:
     """Butterworth band-pass, shape preserved."""
-    return signal.sosfilt(_sos("bandpass", (float(round(lo)), float(round(hi))), order), x)
+    filtered: np.ndarray = signal.sosfilt(_sos("bandpass", (float(round(lo)), float(round(hi))), order), x)
+    return filtered
 
 
 def _place(buf: np.ndarray, start: int, sig: np.ndarray, gain: float = 1.0) -> None:
@@ -372,7 +386,8 @@ def _reverb(x: np.ndarray, rng: np.random.Generator, rt60: float, wet: float, da
     ir[: int(0.012 * SR)] *= np.linspace(0.0, 1.0, int(0.012 * SR))  # short pre-delay smear
     ir /= np.sqrt(np.sum(ir**2))
     tail = signal.oaconvolve(x, ir)[: len(x)]
-    return (1.0 - wet) * x + wet * tail
+    mix: np.ndarray = (1.0 - wet) * x + wet * tail
+    return mix
 
 
 def _norm(x: np.ndarray, peak: float = 1.0) -> np.ndarray:
@@ -471,7 +486,7 @@ def _piano(song: _Song, midi: int, dur: float, vel: float) -> np.ndarray:
     i1 = (ph1 * _TABLE).astype(np.intp)
     i2 = (ph2 * _TABLE).astype(np.intp)
     tau = float(np.clip(2.4 * (220.0 / f0) ** 0.6, 0.5, 4.5))
-    x = (0.3 * np.exp(-t / tau)) * (warm[i1] + warm[i2])
+    x: np.ndarray = (0.3 * np.exp(-t / tau)) * (warm[i1] + warm[i2])
     k = min(n, int(7.0 * 0.12 * tau * SR))  # the bright attack has decayed by 60 dB after this
     x[:k] += (0.35 + 0.4 * vel) * np.exp(-t[:k] / (0.12 * tau)) * bright[i1[:k]]
     h = min(n, int(0.01 * SR))
@@ -523,7 +538,8 @@ def _vibrato_saw(song: _Song, midi: int, dur: float, depth: float, attack: float
     ln = song.samples(dur)
     t = _t(ln)
     vib = 1.0 + depth * np.sin(2 * np.pi * 5.6 * t) * np.minimum(1.0, t / 0.3)
-    return _saw(float(_hz(midi)) * vib, ln) * _adsr(ln, attack, 0.1, 0.85, 0.06)
+    note: np.ndarray = _saw(float(_hz(midi)) * vib, ln) * _adsr(ln, attack, 0.1, 0.85, 0.06)
+    return note
 
 
 def _supersaw(freq: float, n: int, rng: np.random.Generator, voices: int = 3, cents: float = 8.0) -> np.ndarray:
@@ -546,7 +562,7 @@ def _render_techno(song: _Song) -> np.ndarray:
     Returns the mix, shape ``(song.n,)``.
     """
     rng, n, bpb = song.rng, song.n, song.beats_per_bar
-    beats = np.arange(song.n_beats)
+    beats = range(song.n_beats)
     intro = int(rng.integers(1, 3))  # bars without kick
     drop = int(rng.integers(song.n_bars // 2, max(song.n_bars // 2 + 1, song.n_bars - 2)))
     kick_beats = [b for b in beats if b // bpb >= intro and b // bpb != drop]
@@ -649,11 +665,12 @@ def _power_chord(song: _Song, notes: Sequence[int], dur: float) -> np.ndarray:
     """
     m_len = song.samples(dur)
     muted = dur < 1.0
-    seg = sum(_supersaw(float(_hz(m)), m_len, song.rng, voices=2, cents=5.0) for m in notes)
+    seg = sum((_supersaw(float(_hz(m)), m_len, song.rng, voices=2, cents=5.0) for m in notes), np.zeros(m_len))
     env = _adsr(m_len, 0.003, 0.09 if muted else 0.4, 0.35 if muted else 0.8, 0.02 if muted else 0.3)
     if muted:
         seg = _lp(seg, 1400.0)
-    return seg * env
+    chord: np.ndarray = seg * env
+    return chord
 
 
 def _render_rock(song: _Song) -> np.ndarray:
@@ -662,7 +679,7 @@ def _render_rock(song: _Song) -> np.ndarray:
     Returns the mix, shape ``(song.n,)``.
     """
     rng, n, bpb = song.rng, song.n, song.beats_per_bar
-    beats = np.arange(song.n_beats)
+    beats = range(song.n_beats)
     kick_offs = [(0.0, 2.0), (0.0, 2.0, 2.5), (0.0, 1.5, 2.0)][int(rng.integers(3))]
     kicks = [song.at(bar * bpb + o) for bar in range(song.n_bars) for o in kick_offs]
     snares = [song.at(b) for b in beats if b % bpb in (1, 3)]
@@ -776,10 +793,10 @@ def _render_folk_waltz(song: _Song) -> np.ndarray:
         b0 = bar * bpb
         bass_m = song.midi(c if bar % 2 == 0 else c + 4, -1)
         _place(acc, song.at(b0), _pluck(song, bass_m, 0.95 * song.spb, 0.45, 1.6), 1.0)
-        for beat in (1, 2):
+        for offset in (1, 2):
             for k, m in enumerate(song.chord(c, 0)):
                 seg = _pluck(song, m, 0.6 * song.spb, 0.6, 1.0)
-                _place(acc, song.at(b0 + beat) + int(k * 0.012 * SR), seg, 0.45)
+                _place(acc, song.at(b0 + offset) + int(k * 0.012 * SR), seg, 0.45)
     drum_beats = [bar * bpb for bar in range(song.n_bars)]
     thump = _kick(rng, 120.0, 70.0, 0.2, 0.05)
     tamb = _noise_hit(rng, 0.1, 0.025, 5000.0, None)
@@ -807,7 +824,8 @@ def _chip_note(midi: int, ln: int, duty: float) -> np.ndarray:
     """Pulse-wave lead note with delayed vibrato, shape ``(ln,)``."""
     lt = _t(ln)
     vib = 2.0 ** (0.25 * np.sin(2 * np.pi * 6.0 * lt) * (lt > 0.15) / 12.0)
-    return _pulse(float(_hz(midi)) * vib, ln, duty) * _adsr(ln, 0.002, 0.05, 0.7, 0.02)
+    note: np.ndarray = _pulse(float(_hz(midi)) * vib, ln, duty) * _adsr(ln, 0.002, 0.05, 0.7, 0.02)
+    return note
 
 
 def _render_chiptune(song: _Song) -> np.ndarray:
@@ -843,7 +861,7 @@ def _render_chiptune(song: _Song) -> np.ndarray:
             seg = song.memo(("tri", m), lambda: _tri(float(_hz(m)), bl) * _adsr(bl, 0.002, 0.02, 0.9, 0.01))
             _place(bass, song.at(b + off), seg)
 
-    beats = np.arange(song.n_beats)
+    beats = range(song.n_beats)
     kick_len = int(0.09 * SR)
     kt = _t(kick_len)
     kick = _pulse(90.0 + 200.0 * np.exp(-kt / 0.015), kick_len, 0.5) * np.exp(-kt / 0.03)
@@ -856,7 +874,8 @@ def _render_chiptune(song: _Song) -> np.ndarray:
              + 0.3 * _hits(n, [song.at(b + 0.5) for b in beats], [1.0] * song.n_beats, hat))
     drums *= (t > song.spb * bpb * 0.99)  # drums enter after one bar
 
-    return 0.3 * lead + 0.07 * arp + 0.26 * bass + 0.45 * drums
+    mix: np.ndarray = 0.3 * lead + 0.07 * arp + 0.26 * bass + 0.45 * drums
+    return mix
 
 
 @dataclass(frozen=True)
@@ -900,7 +919,7 @@ def _synthesise(style: str, rng: np.random.Generator) -> tuple[np.ndarray, _Song
 
 # Per theme and language: choruses (each with the song title it gives) and a pool
 # of rhyming couplets from which the verses are drawn.
-_LYRICS: dict[str, dict[str, dict[str, list]]] = {
+_LYRICS: dict[str, dict[str, dict[str, list[Any]]]] = {
     "road": {
         "en": {
             "choruses": [
@@ -1376,73 +1395,82 @@ _ISO639_2 = {"en": "eng", "ru": "rus"}
 
 
 def _tag(path: Path, plan: _Plan) -> None:
-    """Writes title/artist/album/genre/track/year/language (and lyrics if they live in the tag)."""
+    """Writes title/artist/album/genre/track/year/language (and lyrics if they live in the tag).
+
+    mutagen's file and frame classes carry no annotations: the calls into them are untyped.
+    """
     genre = STYLES[plan.style].genre
     lyrics_in_tag = plan.lyrics if plan.place == "tag" else None
     if plan.fmt in ("mp3", "wav"):
         from mutagen import id3
 
+        wave = None
         if plan.fmt == "mp3":
-            tags = id3.ID3()
+            tags = id3.ID3()  # type: ignore[no-untyped-call]
         else:
             from mutagen.wave import WAVE
 
-            wave = WAVE(path)
+            wave = WAVE(path)  # type: ignore[no-untyped-call]
             if wave.tags is None:
-                wave.add_tags()
-            tags = wave.tags
-        tags.add(id3.TIT2(encoding=id3.Encoding.UTF8, text=plan.title))
-        tags.add(id3.TPE1(encoding=id3.Encoding.UTF8, text=plan.artist))
-        tags.add(id3.TALB(encoding=id3.Encoding.UTF8, text=plan.album))
-        tags.add(id3.TCON(encoding=id3.Encoding.UTF8, text=genre))
-        tags.add(id3.TRCK(encoding=id3.Encoding.UTF8, text=f"{plan.track_no}/{plan.track_total}"))
-        tags.add(id3.TDRC(encoding=id3.Encoding.UTF8, text=str(plan.year)))
+                wave.add_tags()  # type: ignore[no-untyped-call]
+            tags = wave.tags  # type: ignore[assignment]  # mutagen declares FileType.tags as None
+        _id3_add(tags, id3.TIT2, text=plan.title)
+        _id3_add(tags, id3.TPE1, text=plan.artist)
+        _id3_add(tags, id3.TALB, text=plan.album)
+        _id3_add(tags, id3.TCON, text=genre)
+        _id3_add(tags, id3.TRCK, text=f"{plan.track_no}/{plan.track_total}")
+        _id3_add(tags, id3.TDRC, text=str(plan.year))
         if plan.language:
-            tags.add(id3.TLAN(encoding=id3.Encoding.UTF8, text=_ISO639_2[plan.language]))
+            _id3_add(tags, id3.TLAN, text=_ISO639_2[plan.language])
         if lyrics_in_tag:
-            tags.add(id3.USLT(encoding=id3.Encoding.UTF8, lang=_ISO639_2[plan.language or "en"], desc="",
-                              text=lyrics_in_tag))
-        if plan.fmt == "mp3":
+            _id3_add(tags, id3.USLT, lang=_ISO639_2[plan.language or "en"], desc="", text=lyrics_in_tag)
+        if wave is None:
             tags.save(path, v2_version=4)
         else:
             wave.save()
     elif plan.fmt in ("ogg", "flac"):
-        if plan.fmt == "ogg":
-            from mutagen.oggvorbis import OggVorbis as _Vorbis
-        else:
-            from mutagen.flac import FLAC as _Vorbis  # noqa: N811
-        f = _Vorbis(path)
-        if f.tags is None:
-            f.add_tags()
-        f["TITLE"] = plan.title
-        f["ARTIST"] = plan.artist
-        f["ALBUM"] = plan.album
-        f["GENRE"] = genre
-        f["TRACKNUMBER"] = str(plan.track_no)
-        f["TRACKTOTAL"] = str(plan.track_total)
-        f["DATE"] = str(plan.year)
+        from mutagen.flac import FLAC
+        from mutagen.oggvorbis import OggVorbis
+
+        vorbis = OggVorbis(path) if plan.fmt == "ogg" else FLAC(path)  # type: ignore[no-untyped-call]
+        if vorbis.tags is None:
+            vorbis.add_tags()  # type: ignore[no-untyped-call]
+        vorbis["TITLE"] = plan.title
+        vorbis["ARTIST"] = plan.artist
+        vorbis["ALBUM"] = plan.album
+        vorbis["GENRE"] = genre
+        vorbis["TRACKNUMBER"] = str(plan.track_no)
+        vorbis["TRACKTOTAL"] = str(plan.track_total)
+        vorbis["DATE"] = str(plan.year)
         if plan.language:
-            f["LANGUAGE"] = plan.language
+            vorbis["LANGUAGE"] = plan.language
         if lyrics_in_tag:
-            f["LYRICS"] = lyrics_in_tag
-        f.save()
+            vorbis["LYRICS"] = lyrics_in_tag
+        vorbis.save()
     elif plan.fmt == "m4a":
         from mutagen.mp4 import MP4, MP4FreeForm
 
-        f = MP4(path)
-        if f.tags is None:
-            f.add_tags()
-        f["\xa9nam"] = [plan.title]
-        f["\xa9ART"] = [plan.artist]
-        f["\xa9alb"] = [plan.album]
-        f["\xa9gen"] = [genre]
-        f["trkn"] = [(plan.track_no, plan.track_total)]
-        f["\xa9day"] = [str(plan.year)]
+        mp4 = MP4(path)  # type: ignore[no-untyped-call]
+        if mp4.tags is None:
+            mp4.add_tags()  # type: ignore[no-untyped-call]
+        mp4["\xa9nam"] = [plan.title]
+        mp4["\xa9ART"] = [plan.artist]
+        mp4["\xa9alb"] = [plan.album]
+        mp4["\xa9gen"] = [genre]
+        mp4["trkn"] = [(plan.track_no, plan.track_total)]
+        mp4["\xa9day"] = [str(plan.year)]
         if plan.language:
-            f["----:com.apple.iTunes:LANGUAGE"] = [MP4FreeForm(plan.language.encode("ascii"))]
+            mp4["----:com.apple.iTunes:LANGUAGE"] = [MP4FreeForm(plan.language.encode("ascii"))]  # type: ignore[no-untyped-call]
         if lyrics_in_tag:
-            f["\xa9lyr"] = [lyrics_in_tag]
-        f.save()
+            mp4["\xa9lyr"] = [lyrics_in_tag]
+        mp4.save()  # type: ignore[no-untyped-call]
+
+
+def _id3_add(tags: ID3, frame: type[Frame], **fields: str) -> None:
+    """Adds one UTF-8 ID3 frame of class ``frame`` (``TIT2``, ``USLT``...) with ``fields``."""
+    from mutagen.id3 import Encoding
+
+    tags.add(frame(encoding=Encoding.UTF8, **fields))  # type: ignore[no-untyped-call]
 
 
 def _lrc_text(plan: _Plan, duration: float, song: _Song) -> str:
@@ -1503,7 +1531,7 @@ def _write_track(target: Path, plan: _Plan, seed: int) -> DemoTrack:
 
 
 def demo_library_write(
-    target: Path, *, seed: int = 7, progress: Callable[[int, int], None] | None = None
+    target: Path, *, seed: int = 7, progress: Progress | None = None
 ) -> list[DemoTrack]:
     """Writes the whole demo library below `target` (created if missing) and returns its tracks.
 

@@ -6,6 +6,8 @@ request, and the result names its version.
 """
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser, User
+
 from playlists import engine
 from playlists.engine import Serving
 from playlists.generation.path import path_build
@@ -14,7 +16,7 @@ from playlists.generation.settings import PlaylistSettings
 from playlists.generation.similar import similar_build
 
 
-def playlist_build(settings: PlaylistSettings, *, user=None, serving: Serving | None = None) -> BuiltPlaylist:
+def playlist_build(settings: PlaylistSettings, *, user: User | AnonymousUser | None = None, serving: Serving | None = None) -> BuiltPlaylist:
     """Items for ``settings`` (already checked: they are :class:`PlaylistSettings`); ``user`` for the taste control.
 
     Raises :class:`~playlists.errors.IndexNotReadyError` before the first

@@ -25,7 +25,7 @@ _STOPWORDS = frozenset(
 )
 
 
-def lyric_words(text: str) -> Counter:
+def lyric_words(text: str) -> Counter[str]:
     words = re.findall(r"\w+", lyrics_clean(text or "").casefold())
     return Counter(w for w in words if len(w) >= 4 and not w.isdigit() and w not in _STOPWORDS)
 
@@ -37,9 +37,9 @@ def top_tags(track: Track, threshold: float = 0.3) -> dict[str, float]:
     return {str(k): float(v) for k, v in tags.items() if isinstance(v, (int, float)) and v >= threshold}
 
 
-def explanations(index: HybridIndex, chosen: list[Track], seeds: Seeds, settings: PlaylistSettings, *, taste_of: dict[int, float] | None) -> dict[int, dict]:
+def explanations(index: HybridIndex, chosen: list[Track], seeds: Seeds, settings: PlaylistSettings, *, taste_of: dict[int, float] | None) -> dict[int, dict[str, Any]]:
     """Per track: audio and lyrics similarity to the seeds, shared audio tags, shared lyric words or prompt match."""
-    out: dict[int, dict] = {}
+    out: dict[int, dict[str, Any]] = {}
     seed_tracks = seeds.tracks + [t for t in seeds.artist_tracks if t.id not in {s.id for s in seeds.tracks}]
     vectors = vectors_of(index, [t.id for t in chosen])
     audio_rows = [g for g in (seeds.catalogue if rows(seeds.catalogue) else None, seeds.audio) if g is not None]
@@ -47,8 +47,8 @@ def explanations(index: HybridIndex, chosen: list[Track], seeds: Seeds, settings
     lyrics_rows = [g for g in (seeds.catalogue if rows(seeds.catalogue) else None, seeds.text) if g is not None]
     lyrics_sim = mean_modality_scores(vectors, vectors_concat(index, lyrics_rows), "lyrics") if lyrics_rows and "lyrics" in index.indexes else None
     prompt_cos = modality_scores(vectors, seeds.text, "lyrics")[:, 0] if seeds.text is not None else None
-    seed_tags: Counter = Counter()
-    seed_words: Counter = Counter()
+    seed_tags: Counter[str] = Counter()
+    seed_words: Counter[str] = Counter()
     for t in seed_tracks:
         seed_tags.update(top_tags(t))
         seed_words.update(lyric_words(t.lyrics))
@@ -79,7 +79,7 @@ def explanations(index: HybridIndex, chosen: list[Track], seeds: Seeds, settings
     return out
 
 
-def explanation_text(info: dict) -> str:
+def explanation_text(info: dict[str, Any]) -> str:
     """One line a person reads: "seed" or "sounds 0.81 · lyrics 0.42 · shared: guitar · theme: rain, night"."""
     if info.get("seed"):
         return "seed"

@@ -38,7 +38,7 @@ class CandidateFilter:
     """The filters of a playlist's settings, counting why candidates were left out (for the message when too few pass)."""
 
     settings: PlaylistSettings
-    counts: Counter = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
 
     def passes(self, track: Track) -> bool:
         s = self.settings

@@ -10,6 +10,7 @@ why a segment came out short.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import numpy as np
 
@@ -43,10 +44,10 @@ def path_build(serving: Serving, settings: PlaylistSettings) -> BuiltPlaylist:
     filt = CandidateFilter(settings)
     used_ids = set(settings.path)
     used_keys = {track_key(t) for t in anchors}
-    used_artists: Counter = Counter(t.artist_id for t in anchors)
+    used_artists: Counter[int | None] = Counter(t.artist_id for t in anchors)
     cap = settings.max_per_artist
     chosen: list[Track] = [anchors[0]]
-    explanations: dict[int, dict] = {anchors[0].id: {"seed": True, "why": "start"}}
+    explanations: dict[int, dict[str, Any]] = {anchors[0].id: {"seed": True, "why": "start"}}
     scores: dict[int, float] = {}
     for segment, (start, end) in enumerate(zip(anchors[:-1], anchors[1:])):
         m = steps_between[segment]
@@ -56,7 +57,7 @@ def path_build(serving: Serving, settings: PlaylistSettings) -> BuiltPlaylist:
         for step, (track, toward) in enumerate(picked, start=1):
             chosen.append(track)
             scores[track.id] = toward
-            info = {"path": {"step": step, "toward": end.title, "similarity": round(toward, 4)}}
+            info: dict[str, Any] = {"path": {"step": step, "toward": end.title, "similarity": round(toward, 4)}}
             info["why"] = explanation_text(info)
             explanations[track.id] = info
         chosen.append(end)
@@ -88,7 +89,7 @@ def _segment_walk(
     filt: CandidateFilter,
     used_ids: set[int],
     used_keys: set[str],
-    used_artists: Counter,
+    used_artists: Counter[int | None],
     cap: int | None,
 ) -> list[tuple[Track, float]]:
     """``steps`` tracks between ``start`` and ``end``, each strictly closer to ``end`` than the one before.
@@ -122,8 +123,11 @@ def _segment_walk(
     chain: list[int] = []
     for _ in range(len(tracks)):
         wanted = min(steps, int((~banned).sum()))
-        fit = np.nan_to_num(scores_matrix(candidate_vectors, segment_targets(ends, wanted), weights), nan=-1.0) if wanted else None
-        chain = monotone_chain(closeness, fit, wanted, banned) if wanted else []
+        if wanted:
+            fit = np.nan_to_num(scores_matrix(candidate_vectors, segment_targets(ends, wanted), weights), nan=-1.0)
+            chain = monotone_chain(closeness, fit, wanted, banned)
+        else:
+            chain = []
         # The chain ignores artists and names; ban the weaker of any clash and look again.
         clash = _chain_clash(chain, tracks, settings, cap, used_artists)
         if clash is None:
@@ -139,10 +143,10 @@ def _segment_walk(
     return out
 
 
-def _chain_clash(chain: list[int], tracks: list[Track], settings: PlaylistSettings, cap: int | None, used_artists: Counter) -> int | None:
+def _chain_clash(chain: list[int], tracks: list[Track], settings: PlaylistSettings, cap: int | None, used_artists: Counter[int | None]) -> int | None:
     """A candidate of ``chain`` to drop: a name repeated, or an artist over ``cap``; None when the chain is fine."""
     keys: dict[str, int] = {}
-    artists: Counter = Counter(used_artists)
+    artists: Counter[int | None] = Counter(used_artists)
     for step, i in enumerate(chain):
         key = track_key(tracks[i])
         if settings.dedupe and key in keys:

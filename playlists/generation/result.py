@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -9,7 +10,7 @@ class BuiltItem:
     track_id: int
     score: float | None
     is_seed: bool
-    explanation: dict
+    explanation: dict[str, Any]
 
 
 @dataclass

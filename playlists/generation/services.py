@@ -1,6 +1,9 @@
 """Writes of generation: a playlist made from settings and saved, or made again with its stored settings."""
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from playlists.generation.build import playlist_build
@@ -8,7 +11,7 @@ from playlists.generation.settings import PlaylistSettings
 from playlists.models import Playlist, PlaylistItem
 
 
-def playlist_generate(*, owner, settings: PlaylistSettings, name: str = "") -> Playlist:
+def playlist_generate(*, owner: User, settings: PlaylistSettings, name: str = "") -> Playlist:
     """Create and save a playlist from ``settings`` for ``owner``.
 
     Raises :class:`~playlists.errors.SeedError` for unknown seeds and
@@ -19,7 +22,7 @@ def playlist_generate(*, owner, settings: PlaylistSettings, name: str = "") -> P
     return _playlist_save(owner=owner, settings=settings, name=name)
 
 
-def _playlist_save(*, owner, settings: PlaylistSettings, name: str = "", playlist: Playlist | None = None) -> Playlist:
+def _playlist_save(*, owner: User, settings: PlaylistSettings, name: str = "", playlist: Playlist | None = None) -> Playlist:
     built = playlist_build(settings, user=owner)
     with transaction.atomic():
         if playlist is None:
@@ -42,7 +45,7 @@ def _playlist_save(*, owner, settings: PlaylistSettings, name: str = "", playlis
     return playlist
 
 
-def playlist_regenerate(playlist: Playlist, **changes) -> Playlist:
+def playlist_regenerate(playlist: Playlist, **changes: Any) -> Playlist:
     """Generate ``playlist`` again from its stored settings (optionally changed), keeping its name and id.
 
     Raises :class:`ControlError` / :class:`SeedError` when a change is out of range.

@@ -62,7 +62,7 @@ class PlaylistSettings:
     seed_artist_ids: list[int] = field(default_factory=list)
     seed_text: str = ""
     #: Uploaded files, analysed once: ``{"name", "model_version", "vector": [floats]}``; the files are not kept.
-    seed_audio: list[dict] = field(default_factory=list)
+    seed_audio: list[dict[str, Any]] = field(default_factory=list)
     #: Path mode: ``[from, waypoint..., to]`` track ids; empty for the similar mode.
     path: list[int] = field(default_factory=list)
     length: int = DEFAULT_LENGTH
@@ -135,7 +135,7 @@ class PlaylistSettings:
         """Per-modality weights of the balance, for every score of this playlist."""
         return balance_weights(self.balance)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+from django.contrib.auth.models import AnonymousUser, User
 
 from ml.fusion.hybrid import HybridIndex
 from ml.playlist.diversity import mmr_select
@@ -41,11 +42,12 @@ def flow_similarity(index: HybridIndex, tracks: list[Track], weights: dict[str, 
     similarity = np.nan_to_num(scores_matrix(vector_set, vector_set, weights).astype(np.float64), nan=0.0)
     tempos = [track_attribute(t, "tempo") for t in tracks]
     keys = [(track_attribute(t, "key"), track_attribute(t, "mode")) for t in tracks]
-    return similarity + continuity_bonus(tempos, keys)
+    flow: np.ndarray = similarity + continuity_bonus(tempos, keys)
+    return flow
 
 
-def _taste_probabilities(user, serving: Serving, ids: np.ndarray, messages: list[str]) -> np.ndarray | None:
-    if user is None or not getattr(user, "is_authenticated", False):
+def _taste_probabilities(user: User | AnonymousUser | None, serving: Serving, ids: np.ndarray, messages: list[str]) -> np.ndarray | None:
+    if user is None or isinstance(user, AnonymousUser):
         messages.append("the taste control needs a signed-in user; it was ignored")
         return None
     try:
@@ -78,7 +80,7 @@ def _dedupe_mask(index: HybridIndex, tracks: list[Track], scores: np.ndarray, ca
     return keep
 
 
-def similar_build(serving: Serving, settings: PlaylistSettings, *, user=None) -> BuiltPlaylist:
+def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | AnonymousUser | None = None) -> BuiltPlaylist:
     """Items (with explanations) for the similar mode; a filter leaving too few tracks gives fewer items and a message."""
     index = serving.index
     weights = settings.weights

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 from django.conf import settings
@@ -15,7 +15,7 @@ from playlists.errors import UploadError
 UPLOAD_TYPES = (".mp3", ".flac", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".mp4", ".aac", ".aif", ".aiff", ".wma")
 
 
-def upload_analyse(name: str, chunks: Iterable[bytes], *, size: int | None = None, max_bytes: int | None = None) -> dict:
+def upload_analyse(name: str, chunks: Iterable[bytes], *, size: int | None = None, max_bytes: int | None = None) -> dict[str, Any]:
     """Embed an uploaded audio file through the audio embedder without adding it to the catalogue.
 
     Returns the ``seed_audio`` entry ``{"name", "model_version", "vector"}``.

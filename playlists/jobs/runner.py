@@ -15,7 +15,9 @@ import time
 import traceback
 from typing import Any, Callable
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils import timezone
+from django_tasks.base import Task
 
 from ml.progress import Progress
 from playlists.models import Job
@@ -26,7 +28,9 @@ logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.5
 
 
-def job_start(task, *, kind: str, label: str, user=None, key: str = "", args: tuple = (), kwargs: dict | None = None) -> Job:
+def job_start(
+    task: Task[..., Any], *, kind: str, label: str, user: User | AnonymousUser | None = None, key: str = "", args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+) -> Job:
     """Create a job row and queue ``task(job.id, *args, **kwargs)``; returns the job (refreshed).
 
     With the immediate backend the work has already run when this returns.
@@ -45,7 +49,9 @@ def job_start(task, *, kind: str, label: str, user=None, key: str = "", args: tu
     return job
 
 
-def job_start_once(task, *, kind: str, key: str, label: str, user=None, args: tuple = (), kwargs: dict | None = None) -> Job:
+def job_start_once(
+    task: Task[..., Any], *, kind: str, key: str, label: str, user: User | AnonymousUser | None = None, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+) -> Job:
     """Like :func:`job_start`, but reuse a queued or running job of the same ``kind`` and ``key``."""
     active = Job.objects.filter(kind=kind, key=key, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).first()
     if active is not None:

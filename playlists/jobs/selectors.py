@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from playlists.models import Job
 
 
-def jobs_visible(*, user=None) -> QuerySet[Job]:
+def jobs_visible(*, user: User | AnonymousUser | None = None) -> QuerySet[Job]:
     """Jobs ``user`` may see: everyone's for staff, otherwise the ones they started."""
     jobs = Job.objects.select_related("requested_by")
     if user is None or not user.is_staff:
@@ -16,7 +17,7 @@ def jobs_visible(*, user=None) -> QuerySet[Job]:
     return jobs
 
 
-def job_list(*, user=None, limit: int = 50) -> QuerySet[Job]:
+def job_list(*, user: User | AnonymousUser | None = None, limit: int = 50) -> QuerySet[Job]:
     """The most recent visible jobs."""
     return jobs_visible(user=user)[:limit]
 

@@ -7,6 +7,8 @@ wraps itself in :func:`playlists.jobs.runner.job_run`.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from django_tasks import task
 
 from ml.progress import Progress
@@ -23,10 +25,10 @@ def spotify_export_task(export_id: int) -> str:
 
 
 @task()
-def reindex_task(job_id: int, full: bool = False) -> dict:
+def reindex_task(job_id: int, full: bool = False) -> dict[str, Any]:
     """A reindex started from the site; progress per modality, outcome = the summary's counts."""
 
-    def work(report: Progress) -> dict:
+    def work(report: Progress) -> dict[str, Any]:
         summary = index_rebuild(full=full, progress=report)
         return {
             "version": summary.version,
@@ -42,8 +44,8 @@ def reindex_task(job_id: int, full: bool = False) -> dict:
 
 
 @task()
-def spotify_enrich_job_task(job_id: int, track_ids: list[int]) -> dict:
-    def work(report: Progress) -> dict:
+def spotify_enrich_job_task(job_id: int, track_ids: list[int]) -> dict[str, Any]:
+    def work(report: Progress) -> dict[str, Any]:
         summary = tracks_spotify_enrich(track_ids, force=True, progress=report)
         return {"found": summary.found, "not_found": summary.not_found, "failed": summary.failed, "stopped": summary.stopped}
 
@@ -51,5 +53,5 @@ def spotify_enrich_job_task(job_id: int, track_ids: list[int]) -> dict:
 
 
 @task()
-def catalogue_map_task(job_id: int) -> dict:
+def catalogue_map_task(job_id: int) -> dict[str, Any]:
     return job_run(job_id, map_compute)

@@ -15,8 +15,9 @@ from urllib.parse import quote
 from xml.etree import ElementTree
 
 from django.conf import settings
+from django.db.models import QuerySet
 
-from playlists.models import Playlist
+from playlists.models import Playlist, PlaylistItem
 
 FORMATS = {"m3u8": "audio/x-mpegurl; charset=utf-8", "xspf": "application/xspf+xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 XSPF_NS = "http://xspf.org/ns/0/"
@@ -35,7 +36,7 @@ def export_path(audio_path: str) -> str:
         return str(path)
 
 
-def _items(playlist: Playlist):
+def _items(playlist: Playlist) -> QuerySet[PlaylistItem]:
     return playlist.items.select_related("track__artist", "track__album").order_by("position")
 
 

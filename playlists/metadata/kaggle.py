@@ -19,10 +19,11 @@ import csv
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from ml.progress import Progress
@@ -64,7 +65,7 @@ class KaggleRow:
     album: str
     duration_s: float | None
     genres: list[str]
-    metadata: dict
+    metadata: dict[str, Any]
 
     @property
     def credit(self) -> str:
@@ -145,7 +146,7 @@ def row_parse(row: dict[str, str], *, schema: str, line: int) -> KaggleRow:
         raise ValueError("track_name is empty")
     features = {column: _number(row, column) for column in FEATURES}
     duration_ms = _number(row, "duration_ms")
-    metadata: dict = {"features": features}
+    metadata: dict[str, Any] = {"features": features}
     artists: list[str] = []
     album = ""
     genres: list[str] = []
@@ -245,10 +246,10 @@ def kaggle_file_import(path: Path, *, dry_run: bool = False, progress: Progress 
     summary.created = len(new_rows)
 
     now = timezone.now()
-    changes: list[tuple[int, dict]] = []
+    changes: list[tuple[int, dict[str, Any]]] = []
     for track_id, row in matched.items():
         before = existing[track_id]
-        after = {"spotify_id": row.spotify_id, "spotify": {**before.spotify, **row.metadata, "source": source}}
+        after: dict[str, Any] = {"spotify_id": row.spotify_id, "spotify": {**before.spotify, **row.metadata, "source": source}}
         if before.audio_path is None:
             # Only metadata-only tracks are rewritten from the file; a file's own tags win.
             after.update(title=row.title, duration_s=row.duration_s, genre=_genres_merge(before.genre, row.genres))
@@ -292,7 +293,7 @@ class _Existing:
     audio_path: str | None
     genre: str
     duration_s: float | None
-    spotify: dict
+    spotify: dict[str, Any]
 
 
 def _genres_merge(genre: str, genres: list[str]) -> str:
@@ -302,7 +303,7 @@ def _genres_merge(genre: str, genres: list[str]) -> str:
 _PREPARED_TYPES = {"JSONField", "DateTimeField", "DateField", "TimeField", "DecimalField", "UUIDField", "BinaryField", "BooleanField"}
 
 
-def _rows_insert(model, rows: list[dict], *, now) -> None:
+def _rows_insert(model: type[models.Model], rows: list[dict[str, Any]], *, now: datetime) -> None:
     """INSERT ``rows`` (field name -> Python value) with ``executemany``; other columns get their defaults.
 
     Values are prepared by each field, so JSON and dates are stored exactly as
@@ -339,15 +340,16 @@ def _rows_insert(model, rows: list[dict], *, now) -> None:
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", prepared)
 
 
-def _tracks_update(changes: list[tuple[int, dict]], *, now) -> None:
+def _tracks_update(changes: list[tuple[int, dict[str, Any]]], *, now: datetime) -> None:
     """UPDATE tracks by id with ``executemany``, one statement per set of changed fields."""
-    by_fields: dict[tuple[str, ...], list[tuple[int, dict]]] = {}
+    by_fields: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = {}
     for track_id, values in changes:
         by_fields.setdefault(tuple(sorted(values)), []).append((track_id, values))
     table = connection.ops.quote_name(Track._meta.db_table)
-    updated_at = Track._meta.get_field("updated_at")
+    concrete = {key: f for f in Track._meta.concrete_fields for key in (f.name, f.attname)}
+    updated_at = concrete["updated_at"]
     for names, group in by_fields.items():
-        fields = [Track._meta.get_field(name) for name in names]
+        fields = [concrete[name] for name in names]
         assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in [*fields, updated_at])
         params = [
             [*(f.get_db_prep_save(values[f.name], connection) for f in fields), updated_at.get_db_prep_save(now, connection), track_id]
@@ -367,11 +369,12 @@ def _artists_ensure(names: set[str]) -> dict[str, int]:
     return {n: known[n] for n in names}
 
 
-def _albums_ensure(keys: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+def _albums_ensure(keys: set[tuple[str, int]]) -> dict[tuple[str, int | None], int]:
     """Album ids by ``(title, artist id)``, creating the missing ones in bulk."""
     known = {(title, artist): pk for pk, title, artist in Album.objects.values_list("id", "title", "artist_id")}
     missing = sorted(key for key in keys if key not in known)
     if missing:
         _rows_insert(Album, [{"title": title, "artist_id": artist} for title, artist in missing], now=timezone.now())
         known = {(title, artist): pk for pk, title, artist in Album.objects.values_list("id", "title", "artist_id")}
-    return {key: known[key] for key in keys}
+    found: dict[tuple[str, int | None], int] = {key: known[key] for key in keys}
+    return found

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from typing import Iterable
+from typing import Any, Iterable
 
 _BRACKETS = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]")
 _DASH_SUFFIX = re.compile(r"\s+-\s+.*$")
@@ -70,7 +70,7 @@ class SourceTrack:
     artists: tuple[str, ...] = ()
     duration_s: float | None = None
     isrc: str = ""
-    metadata: dict = field(default_factory=dict, hash=False, compare=False)
+    metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ class Album(models.Model):
         return self.title
 
 
-class TrackQuerySet(models.QuerySet):
+class TrackQuerySet(models.QuerySet["Track"]):
     def playable(self) -> "TrackQuerySet":
         return self.filter(excluded=False)
 

@@ -4,6 +4,8 @@ Models hold data only: no work in ``save()`` and no signals; side effects are ex
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from django.conf import settings
 from django.db import models
 
@@ -20,6 +22,10 @@ class Playlist(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     settings = models.JSONField(default=dict, blank=True, help_text="Every control the playlist was generated with, so it can be regenerated.")
     updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    #: Not stored: what generation had to tell the user about the playlist it just made
+    #: (too few tracks left after the filters...); empty on a playlist read from the database.
+    generation_messages: Sequence[str] = ()
 
     class Meta:
         ordering = ["-created_at"]

@@ -35,7 +35,7 @@ def map_path(version: str) -> Path:
     return pictures_dir() / "map" / f"{version}.json"
 
 
-def map_load(version: str) -> dict | None:
+def map_load(version: str) -> dict[str, Any] | None:
     path = map_path(version)
     try:
         data = json.loads(path.read_text())
@@ -61,7 +61,7 @@ def map_compute(report: Progress = progress_silent) -> dict[str, Any]:
     report(1, 3, f"laying out {ids.size} tracks (t-SNE)")
     layout = project_2d(vectors, seed=0)  # (n, 2) in [0, 1]
     report(2, 3, "saving")
-    data = {"format": MAP_FORMAT, "version": version, "ids": [int(i) for i in ids], "xy": [[round(float(x), 5), round(float(y), 5)] for x, y in layout]}
+    data: dict[str, Any] = {"format": MAP_FORMAT, "version": version, "ids": [int(i) for i in ids], "xy": [[round(float(x), 5), round(float(y), 5)] for x, y in layout]}
     write_atomically(map_path(version), json.dumps(data).encode())
     report(3, 3, "done")
     return {"version": version, "points": len(data["ids"])}
@@ -85,17 +85,22 @@ def _group_of(track: Track, colour_by: str) -> str:
         return track.artist.name if track.artist else "unknown"
     if colour_by == "tag":
         tags = getattr(track, "audio_tags", None)  # added by the audio-tagging work; absent before it
+        tag: str
         if isinstance(tags, dict) and tags:
-            return max(tags.items(), key=lambda kv: kv[1])[0]
+            tag = max(tags.items(), key=lambda kv: kv[1])[0]
+            return tag
         if isinstance(tags, (list, tuple)) and tags:
             first = tags[0]
-            return first[0] if isinstance(first, (list, tuple)) else str(first)
+            if isinstance(first, (list, tuple)):
+                tag = first[0]
+                return tag
+            return str(first)
         return "no tags"
     genres = track.genres
     return genres[0] if genres else "no genre"
 
 
-def map_points(data: dict, *, colour_by: str = "genre", path_ids: list[int] | None = None) -> tuple[list[MapPoint], list[tuple[str, str]], str]:
+def map_points(data: dict[str, Any], *, colour_by: str = "genre", path_ids: list[int] | None = None) -> tuple[list[MapPoint], list[tuple[str, str]], str]:
     """Points in SVG coordinates, the legend ``[(group, colour)]`` and the playlist path (``"x,y x,y"``)."""
     colour_by = colour_by if colour_by in COLOUR_BY else "genre"
     tracks = Track.objects.select_related("artist").in_bulk(data["ids"])

@@ -42,7 +42,7 @@ def bars(pairs: list[tuple[str, float]], *, top: float | None = None) -> list[Ba
     ]
 
 
-def evaluation_report() -> tuple[Path | None, dict | None, str]:
+def evaluation_report() -> tuple[Path | None, dict[str, Any] | None, str]:
     """The latest ``ml.evaluate`` report: (its path, the report, a problem or "")."""
     configured = Path(settings.CROSSFADE_EVALUATION_REPORT)
     if configured.is_dir():
@@ -61,9 +61,9 @@ def evaluation_report() -> tuple[Path | None, dict | None, str]:
     return path, report, ""
 
 
-def evaluation_table(report: dict) -> dict[str, Any]:
+def evaluation_table(report: dict[str, Any]) -> dict[str, Any]:
     """Columns, rows and chart bars of a report; the chart shows p@k at the largest k."""
-    methods: dict[str, dict] = report["methods"]
+    methods: dict[str, dict[str, Any]] = report["methods"]
     columns: list[str] = []
     for scores in methods.values():
         for key in scores:
@@ -85,7 +85,7 @@ class Curve:
     version: str
     path: Path
     x_label: str
-    series: list[dict] = field(default_factory=list)  # {"name", "colour", "points": "x,y x,y", "last"}
+    series: list[dict[str, Any]] = field(default_factory=list)  # {"name", "colour", "points": "x,y x,y", "last"}
     x_range: tuple[float, float] = (0.0, 1.0)
     y_range: tuple[float, float] = (0.0, 1.0)
 

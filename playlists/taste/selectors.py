@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db.models import Count, Max
 
 from ml.playlist.taste import TasteModel, taste_fit
@@ -11,12 +12,12 @@ from playlists.engine import Serving
 from playlists.models import Rating, Track
 
 
-def ratings_of(*, user) -> dict[int, int]:
+def ratings_of(*, user: User) -> dict[int, int]:
     """``{track_id: +1 like / -1 dislike}`` of one user."""
     return dict(Rating.objects.filter(user=user).values_list("track_id", "value"))
 
 
-def taste_get(*, user, serving: Serving | None = None) -> TasteModel:
+def taste_get(*, user: User, serving: Serving | None = None) -> TasteModel:
     """``user``'s fitted taste model, kept with the serving snapshot until their ratings change.
 
     Raises :class:`~ml.playlist.taste.TasteNotReadyError` below 5 likes and 5 dislikes,
@@ -39,7 +40,7 @@ class TastePick:
     probability: float
 
 
-def taste_recommendations(*, user, limit: int = 50) -> tuple[TasteModel, list[TastePick]]:
+def taste_recommendations(*, user: User, limit: int = 50) -> tuple[TasteModel, list[TastePick]]:
     """The user's taste model and the unrated, playable tracks it rates most likely to be liked, best first."""
     model = taste_get(user=user)
     rated = set(Rating.objects.filter(user=user).values_list("track_id", flat=True))

@@ -1,11 +1,13 @@
 """Writes of taste: a listener's likes and dislikes."""
 from __future__ import annotations
 
+from django.contrib.auth.models import User
+
 from playlists.errors import ControlError, SeedError
 from playlists.models import Rating, Track
 
 
-def rating_set(*, user, track_id: int, value: int | None) -> Rating | None:
+def rating_set(*, user: User, track_id: int, value: int | None) -> Rating | None:
     """Like (+1), dislike (-1) or clear (None/0) ``user``'s rating of a track."""
     if not Track.objects.filter(id=track_id).exists():
         raise SeedError(f"no track with id {track_id}")

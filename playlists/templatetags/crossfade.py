@@ -4,8 +4,10 @@ from __future__ import annotations
 import re
 
 from django import template
+from django.template import Context
 
 from ml.text.language import language_label as text_language_label
+from playlists.models import Track
 from playlists.taste.selectors import ratings_of
 
 register = template.Library()
@@ -41,13 +43,13 @@ def language_label(code: str | None) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def rating_of(context, track) -> int:
+def rating_of(context: Context, track: Track) -> int:
     """The signed-in user's rating of ``track`` (1, -1 or 0), read once per request for every track."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if request is None or user is None or not user.is_authenticated:
         return 0
-    ratings = getattr(request, "_crossfade_ratings", None)
+    ratings: dict[int, int] | None = getattr(request, "_crossfade_ratings", None)
     if ratings is None:
         ratings = ratings_of(user=user)
         request._crossfade_ratings = ratings

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from ml.audio.train import TrainConfig, TrainResult, audio_cnn_train
+from ml.audio.train import TrainConfig, TrainingError, TrainResult, audio_cnn_train
 from ml.progress import Progress
 from playlists.training.selectors import audio_training_items
 
@@ -26,4 +26,6 @@ def audio_model_train(
     or ``trained:<version>``; the next ``reindex`` re-embeds every track.
     """
     folder = out_dir or settings.CROSSFADE.audio.models_dir
+    if folder is None:
+        raise TrainingError("the settings name no folder for audio models (CROSSFADE.audio.models_dir) and no out_dir was given")
     return audio_cnn_train(audio_training_items(use_genres=use_genres), folder, config=config, progress=progress)

@@ -42,7 +42,7 @@ class FusionTrainSummary:
         return getattr(self.decision, name)
 
 
-def fusion_model_train(*, config=None, dry_run: bool = False, progress: Progress | None = None) -> FusionTrainSummary:
+def fusion_model_train(*, config: FusionTrainConfig | None = None, dry_run: bool = False, progress: Progress | None = None) -> FusionTrainSummary:
     """Train learned fusion on the catalogue's embeddings and signals, judge it on held-out artists, record it.
 
     The model becomes the default (served by the next reindex) only when it

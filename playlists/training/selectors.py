@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -17,6 +18,7 @@ def audio_training_items(*, use_genres: bool = True) -> list[TrainItem]:
     """Every catalogue track with an audio file, with its artist and first genre tag."""
     items = []
     for track in Track.objects.exclude(audio_path=None).exclude(audio_path="").select_related("artist").order_by("id"):
+        assert track.audio_path is not None  # the query left out tracks without a file
         genre = track.genres[0].casefold() if use_genres and track.genres else ""
         items.append(TrainItem(path=track.audio_path, artist=track.artist.name if track.artist else f"unknown-{track.id}", genre=genre))
     return items
@@ -54,7 +56,7 @@ def fusion_signals(ids: np.ndarray) -> FusionSignals:
     position = {int(track_id): row for row, track_id in enumerate(ids)}
     genres, artists, albums = [], [], []
     for track_id in ids:
-        row = rows.get(int(track_id), {})
+        row: Mapping[str, Any] = rows.get(int(track_id), {})
         tags = [g.strip() for g in (row.get("genre") or "").split(";") if g.strip()]
         genres.append(tags[0].casefold() if tags else "")
         artists.append(row.get("artist__name") or f"#track-{int(track_id)}")

@@ -10,6 +10,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings as django_settings
+from django.db.models import QuerySet
+from django.utils.datastructures import MultiValueDict
 
 from playlists.errors import CrossfadeError
 from playlists.generation.settings import ATTRIBUTE_BOUNDS, DEFAULT_LENGTH, MAX_LENGTH, MAX_SEED_TEXT, MAX_SEEDS, PlaylistSettings
@@ -70,6 +72,9 @@ class SeedSearchForm(forms.Form):
 
 
 class PlaylistForm(forms.Form):
+    #: Bound to ``request.POST`` (unbound: Django's empty MultiValueDict), so the seeds' order is in ``getlist``.
+    data: MultiValueDict[str, Any]
+
     seeds = forms.ModelMultipleChoiceField(queryset=Track.objects.all(), required=False)
     length = forms.IntegerField(initial=DEFAULT_LENGTH)
     balance = forms.FloatField(initial=0.5, help_text="0 = lyrics only, 1 = sound only")
@@ -100,7 +105,8 @@ class PlaylistForm(forms.Form):
                 self.fields[f"{bound}_{name}"] = forms.FloatField(required=False, error_messages={"invalid": f"{bound} {name} must be a number"})
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not (data.get("seeds") or data.get("seed_artists") or (data.get("seed_text") or "").strip() or data.get("seed_file")):
             raise forms.ValidationError("Choose at least one seed track, an artist, a text prompt or an audio file.")
         return data
@@ -111,13 +117,13 @@ class PlaylistForm(forms.Form):
     def other_errors(self) -> list[str]:
         return [str(message) for name, errors in self.errors.items() if name != "__all__" and name not in self.INLINE_ERRORS for message in errors]
 
-    def clean_seeds(self):
-        seeds = self.cleaned_data["seeds"]
+    def clean_seeds(self) -> QuerySet[Track]:
+        seeds: QuerySet[Track] = self.cleaned_data["seeds"]
         if len(seeds) > MAX_SEEDS:
             raise forms.ValidationError(f"Choose at most {MAX_SEEDS} seed tracks.")
         return seeds
 
-    def settings(self, *, seed_audio: list[dict] | None = None) -> PlaylistSettings:
+    def settings(self, *, seed_audio: list[dict[str, Any]] | None = None) -> PlaylistSettings:
         """The cleaned form as settings; raises :class:`~playlists.errors.CrossfadeError` for a value a control cannot take."""
         data = self.cleaned_data
         chosen = {t.id for t in data.get("seeds") or []}

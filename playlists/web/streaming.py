@@ -5,8 +5,9 @@ import mimetypes
 import os
 import re
 from pathlib import Path
+from typing import Iterator
 
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 64 * 1024
@@ -23,7 +24,7 @@ AUDIO_TYPES = {
 }
 
 
-def file_response_ranged(request: HttpRequest, path: Path) -> HttpResponse:
+def file_response_ranged(request: HttpRequest, path: Path) -> HttpResponseBase:
     """The file at ``path``, whole (200) or the one byte range asked for (206).
 
     A range that cannot be satisfied gets 416 with the file's size;
@@ -34,10 +35,10 @@ def file_response_ranged(request: HttpRequest, path: Path) -> HttpResponse:
     header = request.headers.get("Range", "").strip()
     match = _RANGE.match(header) if header else None
     if match is None or (not match.group(1) and not match.group(2)):
-        response = FileResponse(open(path, "rb"), content_type=content_type)
-        response["Accept-Ranges"] = "bytes"
-        response["Content-Length"] = str(size)
-        return response
+        whole = FileResponse(open(path, "rb"), content_type=content_type)
+        whole["Accept-Ranges"] = "bytes"
+        whole["Content-Length"] = str(size)
+        return whole
     first, last = match.groups()
     if first:
         start, end = int(first), int(last) if last else size - 1
@@ -45,9 +46,9 @@ def file_response_ranged(request: HttpRequest, path: Path) -> HttpResponse:
         start, end = max(0, size - int(last)), size - 1
     end = min(end, size - 1)
     if start >= size or start > end:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
+        refused = HttpResponse(status=416)
+        refused["Content-Range"] = f"bytes */{size}"
+        return refused
     response = StreamingHttpResponse(_file_slice(path, start, end - start + 1), status=206, content_type=content_type)
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Content-Length"] = str(end - start + 1)
@@ -55,7 +56,7 @@ def file_response_ranged(request: HttpRequest, path: Path) -> HttpResponse:
     return response
 
 
-def _file_slice(path: Path, start: int, length: int):
+def _file_slice(path: Path, start: int, length: int) -> Iterator[bytes]:
     with open(path, "rb") as handle:
         handle.seek(start)
         remaining = length
@@ -68,4 +69,6 @@ def _file_slice(path: Path, start: int, length: int):
 
 
 def file_exists(path: str | None) -> bool:
-    return bool(path) and os.path.isfile(path)  # type: ignore[arg-type]
+    if not path:
+        return False
+    return os.path.isfile(path)

@@ -7,10 +7,11 @@ the same path as a user's library, indexes it and creates a login.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from playlists.demo.services import demo_catalogue_build, demo_user_ensure
 from playlists.management.progress import ProgressBars
@@ -19,13 +20,13 @@ from playlists.management.progress import ProgressBars
 class Command(BaseCommand):
     help = "Generate the demo music library, ingest it, index it and print a login."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--folder", default=str(settings.CROSSFADE_DATA_DIR / "demo" / "music"), help="where the demo audio files go")
         parser.add_argument("--seed", type=int, default=7, help="random seed of the synthesis (the same seed gives the same library)")
         parser.add_argument("--no-index", action="store_true", help="skip the reindex")
         parser.add_argument("--no-user", action="store_true", help="do not create the demo login")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
         bars = ProgressBars(verbosity)
         try:

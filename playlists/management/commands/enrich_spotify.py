@@ -7,7 +7,9 @@ found or not found are skipped unless --force) and never touches the index.
 """
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from playlists.errors import SpotifyNotConfiguredError
 from playlists.management.progress import ProgressBars
@@ -19,13 +21,13 @@ MAX_LISTED = 30
 class Command(BaseCommand):
     help = "Find catalogue tracks on Spotify (Spotify id, ISRC, else artist + title with a match score) and store id, album art, release date and link."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--force", action="store_true", help="look up again tracks already found or not found")
         parser.add_argument("--no-cache", action="store_true", help="ask Spotify again instead of using cached answers")
         parser.add_argument("--dry-run", action="store_true", help="look up and report without storing results")
         parser.add_argument("--track", type=int, action="append", dest="tracks", help="only this track id (repeatable)")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
         bars = ProgressBars(verbosity)
         try:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from playlists.catalogue.selectors import manifest_rows
 
@@ -20,11 +21,11 @@ COLUMNS = ("track_id", "label", "group", "audio_path", "lyrics")
 class Command(BaseCommand):
     help = "Write the catalogue as an evaluation manifest CSV (label = genre, group = artist)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("out", type=Path, help="the CSV to write")
         parser.add_argument("--dry-run", action="store_true", help="count the rows, write nothing")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         rows, untagged = manifest_rows()
         if not rows:
             raise CommandError("no track has a genre tag: nothing to evaluate against")

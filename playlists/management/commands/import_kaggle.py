@@ -8,8 +8,9 @@ Nothing read here trains a model.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from playlists.errors import KaggleSchemaError
 from playlists.management.progress import ProgressBars
@@ -22,11 +23,11 @@ MATCH_NAMES = {"spotify_id": "Spotify id", "artist_title": "artist + title"}
 class Command(BaseCommand):
     help = "Match the rows of a Kaggle Spotify CSV to catalogue tracks (Spotify id, then artist + title) and add the rest as metadata-only tracks."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="CSV file: Spotify Tracks Dataset (dataset.csv) or spotify-recommendation (data_with_ids.csv)")
         parser.add_argument("--dry-run", action="store_true", help="report matches and rejections without writing")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
         bars = ProgressBars(verbosity)
         try:

@@ -6,9 +6,10 @@ retag files, and Crossfade must follow without reading unchanged files again.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from playlists.catalogue.ingest import library_ingest
 from playlists.catalogue.library import LibraryReadError
@@ -18,11 +19,11 @@ from playlists.management.progress import ProgressBars
 class Command(BaseCommand):
     help = "Read the audio files below PATH (tags, lyrics, duration, hash) into the catalogue."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", nargs="?", default=str(settings.CROSSFADE_MUSIC_DIR), help="music folder (default: CROSSFADE_MUSIC_DIR)")
         parser.add_argument("--dry-run", action="store_true", help="report what would change without writing")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
         bars = ProgressBars(verbosity)
         try:

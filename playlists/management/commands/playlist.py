@@ -7,10 +7,11 @@ is the same service the site and the API call.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Sequence
 
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ml.errors import MLError
 from playlists.errors import CrossfadeError
@@ -36,7 +37,7 @@ def _pairs(values: list[str], flag: str) -> dict[str, float]:
 class Command(BaseCommand):
     help = "Generate a playlist from seeds (tracks, artists, a theme, an audio file, or a path A -> B) and controls; save it for a user or print/export it."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         seeds = parser.add_argument_group("seeds (combine freely)")
         seeds.add_argument("--track", type=int, action="append", default=[], help="seed track id (up to 5)")
         seeds.add_argument("--artist", action="append", default=[], help="seed artist name or id")
@@ -67,7 +68,7 @@ class Command(BaseCommand):
         output.add_argument("--out", type=Path, help="file for --export (default: stdout)")
         output.add_argument("--dry-run", action="store_true", help="show the playlist without saving it")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
         user = None
         if options["user"]:
@@ -77,6 +78,7 @@ class Command(BaseCommand):
         elif not options["dry_run"]:
             raise CommandError("say whose playlist it is with --user NAME, or use --dry-run to only show it")
         attributes: dict[str, dict[str, float]] = {}
+        messages: Sequence[str]
         for bound in ("min", "max", "target"):
             for name, value in _pairs(options[bound], f"--{bound}").items():
                 attributes.setdefault(name, {})[bound] = value
@@ -112,6 +114,7 @@ class Command(BaseCommand):
                 messages, title = built.messages, options["name"] or built.name
                 playlist = None
             else:
+                assert user is not None  # without --dry-run a --user was required above
                 playlist = playlist_generate(owner=user, settings=settings, name=options["name"])
                 rows = [(i.track, i.is_seed, i.score, i.explanation) for i in playlist.items.select_related("track__artist").order_by("position")]
                 messages, title = playlist.generation_messages, playlist.name

@@ -6,7 +6,9 @@ the site is serving until the new one is complete.
 """
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ml.errors import MLError, ReindexLockedError
 from playlists.catalogue.reindex import index_rebuild
@@ -16,10 +18,10 @@ from playlists.management.progress import ProgressBars
 class Command(BaseCommand):
     help = "Embed what is new or changed (content hash, model version) and publish a new index version."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--full", action="store_true", help="re-embed every track, earlier failures included")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
         bars = ProgressBars(verbosity)
         try:

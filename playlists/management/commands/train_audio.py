@@ -10,8 +10,9 @@ CROSSFADE_AUDIO_MODEL=trained, then run reindex.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from ml.audio.train import TrainConfig
@@ -23,7 +24,7 @@ from playlists.training.selectors import audio_training_items
 class Command(BaseCommand):
     help = "Train the library audio CNN (contrastive, optional genre supervision, artist-held-out validation, early stopping)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         defaults = TrainConfig()
         parser.add_argument("--epochs", type=int, default=defaults.epochs)
         parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=defaults.seed)
         parser.add_argument("--dry-run", action="store_true", help="show what would be trained on, train nothing")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
         use_genres = not options["no_genres"]
         items = audio_training_items(use_genres=use_genres)
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         )
         bar = tqdm(total=config.epochs, desc="epochs", unit="epoch", disable=verbosity < 1)
 
-        def progress(epoch: int, total: int, note: str = "") -> None:
+        def progress(done: int, total: int, note: str = "") -> None:
             bar.update(1)
             bar.set_postfix_str(note)
 

@@ -8,7 +8,9 @@ stored with the model version (admin: Fusion models); the next reindex serves it
 """
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ml.errors import MLError
 from ml.fusion.learned import FusionTrainConfig
@@ -20,7 +22,7 @@ from playlists.training.fusion import fusion_model_train
 class Command(BaseCommand):
     help = "Learn a fusion of the audio and lyrics vectors; default only when better than the weighted baseline on held-out artists."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         defaults = FusionTrainConfig()
         parser.add_argument("--dim", type=int, default=defaults.dim, help="size of the shared space")
         parser.add_argument("--epochs", type=int, default=defaults.epochs)
@@ -29,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=defaults.seed)
         parser.add_argument("--dry-run", action="store_true", help="train and report, store nothing")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
         config = FusionTrainConfig(
             dim=options["dim"], epochs=options["epochs"], held_out=options["held_out"], k=options["k"], seed=options["seed"],

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Literal, Mapping, overload
 
 import requests
 import spotipy
@@ -82,7 +82,7 @@ def spotify_config() -> SpotifyConfig:
     )
 
 
-class UserAuth(SpotifyPKCE):
+class UserAuth(SpotifyPKCE):  # type: ignore[misc]  # spotipy has no type stubs
     """spotipy's PKCE manager pointed at our accounts server; never prompts on a terminal.
 
     Without a stored token it raises instead of asking for input, and it
@@ -105,13 +105,15 @@ class UserAuth(SpotifyPKCE):
 
     def get_access_token(self, code: str | None = None, check_cache: bool = True) -> str:
         if code is not None:
-            return super().get_access_token(code=code, check_cache=False)
+            fetched: str = super().get_access_token(code=code, check_cache=False)
+            return fetched
         token_info = self.cache_handler.get_cached_token()
         if not token_info or not token_info.get("access_token"):
             raise SpotifyAuthError("not connected to Spotify: use “Save to Spotify” to connect your account")
         if self.is_token_expired(token_info):
             token_info = self.refresh_access_token(token_info["refresh_token"])
-        return token_info["access_token"]
+        token: str = token_info["access_token"]
+        return token
 
     def token_refresh(self) -> None:
         token_info = self.cache_handler.get_cached_token() or {}
@@ -123,7 +125,7 @@ class UserAuth(SpotifyPKCE):
 class SpotifyApi:
     """A spotipy client on the configured servers, called through :meth:`call`'s retry policy."""
 
-    def __init__(self, config: SpotifyConfig, *, auth_manager, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, config: SpotifyConfig, *, auth_manager: UserAuth | SpotifyClientCredentials, sleep: Callable[[float], None] = time.sleep) -> None:
         self.config = config
         self.auth_manager = auth_manager
         self.sleep = sleep
@@ -132,7 +134,7 @@ class SpotifyApi:
         self.client.prefix = config.api_url.rstrip("/") + "/"
 
     @classmethod
-    def for_app(cls, config: SpotifyConfig | None = None, **kwargs) -> "SpotifyApi":
+    def for_app(cls, config: SpotifyConfig | None = None, *, sleep: Callable[[float], None] = time.sleep) -> "SpotifyApi":
         """Client-credentials access (catalogue lookups, no user data)."""
         config = config or spotify_config()
         if not config.client_id or not config.client_secret:
@@ -145,9 +147,15 @@ class SpotifyApi:
             cache_handler=MemoryCacheHandler(),
         )
         manager.OAUTH_TOKEN_URL = config.token_url
-        return cls(config, auth_manager=manager, **kwargs)
+        return cls(config, auth_manager=manager, sleep=sleep)
 
-    def call(self, what: str, function: Callable[..., Any], *args, missing_ok: bool = False, **kwargs) -> Any:
+    @overload
+    def call(self, what: str, function: Callable[..., Any], *args: Any, missing_ok: Literal[False] = False, **kwargs: Any) -> dict[str, Any]: ...
+
+    @overload
+    def call(self, what: str, function: Callable[..., Any], *args: Any, missing_ok: bool, **kwargs: Any) -> dict[str, Any] | None: ...
+
+    def call(self, what: str, function: Callable[..., Any], *args: Any, missing_ok: bool = False, **kwargs: Any) -> dict[str, Any] | None:
         """``function(*args, **kwargs)`` with the retry policy; ``what`` names the call in errors.
 
         Returns the decoded JSON (``None`` for a 404 when ``missing_ok``).
@@ -228,34 +236,37 @@ class SpotifyApi:
             raise SpotifyUnavailableError(f"cannot refresh the Spotify authorisation: {type(error).__name__}") from None
 
     # -- the calls Crossfade makes --------------------------------------------
-    def track_get(self, spotify_id: str) -> dict | None:
+    def track_get(self, spotify_id: str) -> dict[str, Any] | None:
         return self.call(f"track {spotify_id}", self.client.track, spotify_id, missing_ok=True)
 
-    def tracks_search(self, query: str) -> list[dict]:
+    def tracks_search(self, query: str) -> list[dict[str, Any]]:
         body = self.call("a search", self.client.search, query, limit=SEARCH_LIMIT, type="track")
         try:
             return [item for item in body["tracks"]["items"] if isinstance(item, dict) and item.get("id")]
         except (KeyError, TypeError):
             raise SpotifyUnavailableError("Spotify answered the search with malformed data (no tracks.items)") from None
 
-    def me(self) -> dict:
+    def me(self) -> dict[str, Any]:
         # spotipy's me() asks for "me/", a path the API description does not have.
         return self.call("your profile", self.client._get, "me")
 
-    def playlist_create(self, name: str, *, description: str = "", public: bool = False) -> dict:
+    def playlist_create(self, name: str, *, description: str = "", public: bool = False) -> dict[str, Any]:
         body = {"name": name, "public": public, "description": description}
         return self.call("creating the playlist", self.client._post, "me/playlists", payload=body)
 
-    def playlist_items_add(self, playlist_id: str, uris: list[str]) -> dict:
+    def playlist_items_add(self, playlist_id: str, uris: list[str]) -> dict[str, Any]:
         if len(uris) > MAX_ITEMS_PER_REQUEST:
             raise SpotifyError(f"at most {MAX_ITEMS_PER_REQUEST} items per request, not {len(uris)}")
         # spotipy's playlist_add_items sends a bare JSON array; the API documents {"uris": [...]}.
         return self.call("adding tracks", self.client._post, f"playlists/{playlist_id}/items", payload={"uris": uris})
 
 
-def _retry_after(headers, *, default: float) -> float:
+def _retry_after(headers: Mapping[str, str] | None, *, default: float) -> float:
+    value = (headers or {}).get("Retry-After")
+    if value is None:
+        return default
     try:
-        return max(0.0, float((headers or {}).get("Retry-After")))
+        return max(0.0, float(value))
     except (TypeError, ValueError):
         return default
 

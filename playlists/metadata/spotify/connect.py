@@ -5,8 +5,10 @@ import dataclasses
 import secrets
 from datetime import datetime
 from datetime import timezone as dt_timezone
+from typing import Any
 
 import requests
+from django.contrib.auth.models import User
 from django.utils import timezone
 from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
 from spotipy.oauth2 import SpotifyOauthError
@@ -16,13 +18,13 @@ from playlists.metadata.spotify.client import USER_SCOPES, SpotifyApi, SpotifyCo
 from playlists.models import SpotifyAccount
 
 
-class AccountTokenCache(CacheHandler):
+class AccountTokenCache(CacheHandler):  # type: ignore[misc]  # spotipy has no type stubs
     """spotipy's token cache backed by a :class:`SpotifyAccount` row, so refreshed tokens are kept."""
 
     def __init__(self, account: SpotifyAccount) -> None:
         self.account = account
 
-    def get_cached_token(self) -> dict | None:
+    def get_cached_token(self) -> dict[str, Any] | None:
         account = self.account
         if not account.access_token:
             return None
@@ -36,13 +38,13 @@ class AccountTokenCache(CacheHandler):
             "expires_in": max(0, expires_at - int(timezone.now().timestamp())),
         }
 
-    def save_token_to_cache(self, token_info: dict) -> None:
+    def save_token_to_cache(self, token_info: dict[str, Any]) -> None:
         _account_tokens_set(self.account, token_info)
         if self.account.pk:
             self.account.save()
 
 
-def _account_tokens_set(account: SpotifyAccount, token_info: dict) -> None:
+def _account_tokens_set(account: SpotifyAccount, token_info: dict[str, Any]) -> None:
     account.access_token = token_info["access_token"]
     account.refresh_token = token_info.get("refresh_token") or account.refresh_token
     account.expires_at = datetime.fromtimestamp(int(token_info["expires_at"]), tz=dt_timezone.utc)
@@ -56,7 +58,7 @@ def _user_config(redirect_uri: str) -> SpotifyConfig:
     return dataclasses.replace(config, redirect_uri=config.redirect_uri or redirect_uri)
 
 
-def spotify_connect_start(*, redirect_uri: str) -> dict:
+def spotify_connect_start(*, redirect_uri: str) -> dict[str, str]:
     """Where to send the browser to authorise Crossfade, and what to keep until it comes back.
 
     Returns ``{"url", "state", "verifier", "redirect_uri"}``; ``state`` and the
@@ -69,7 +71,7 @@ def spotify_connect_start(*, redirect_uri: str) -> dict:
     return {"url": url, "state": state, "verifier": auth.code_verifier, "redirect_uri": config.redirect_uri}
 
 
-def spotify_connect_finish(*, user, code: str, verifier: str, redirect_uri: str) -> SpotifyAccount:
+def spotify_connect_finish(*, user: User, code: str, verifier: str, redirect_uri: str) -> SpotifyAccount:
     """Exchange the authorisation code (with the PKCE verifier) for tokens and store them for ``user``."""
     config = _user_config(redirect_uri)
     memory = MemoryCacheHandler()

@@ -10,12 +10,12 @@ from playlists.metadata.spotify.client import MAX_ITEMS_PER_REQUEST
 from playlists.metadata.spotify.connect import user_api
 from playlists.metadata.spotify.enrich import lookup_apply, track_spotify_lookup
 from playlists.metadata.spotify.source import SpotifySource
-from playlists.models import SpotifyAccount, SpotifyExport
+from playlists.models import Playlist, SpotifyAccount, SpotifyExport
 
 logger = logging.getLogger(__name__)
 
 
-def playlist_spotify_export_create(*, playlist) -> SpotifyExport:
+def playlist_spotify_export_create(*, playlist: Playlist) -> SpotifyExport:
     return SpotifyExport.objects.create(playlist=playlist)
 
 

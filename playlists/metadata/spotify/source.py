@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from typing import Callable
+from typing import Any, Callable
 
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ def search_query(*, title: str, artist: str) -> str:
     return f"track:{title} artist:{artist}" if artist else f"track:{title}"
 
 
-def track_metadata(item: dict) -> dict:
+def track_metadata(item: dict[str, Any]) -> dict[str, Any]:
     """What Crossfade keeps of a Spotify track object; popularity and genres only when present."""
     album = item.get("album") or {}
     images = [i for i in album.get("images") or [] if isinstance(i, dict) and i.get("url")]
@@ -44,7 +44,7 @@ def track_metadata(item: dict) -> dict:
     return {k: v for k, v in kept.items() if v is not None}
 
 
-def source_track(item: dict) -> SourceTrack:
+def source_track(item: dict[str, Any]) -> SourceTrack:
     """A Spotify track object as a :class:`SourceTrack` (``metadata`` is what :func:`track_metadata` keeps)."""
     duration_ms = item.get("duration_ms")
     return SourceTrack(
@@ -81,12 +81,13 @@ class SpotifySource:
         items = self._cached(key, lambda: {"q": query, "items": self.api.tracks_search(query)})["items"]
         return [source_track(item) for item in items]
 
-    def _cached(self, key: str, fetch: Callable[[], dict]) -> dict:
+    def _cached(self, key: str, fetch: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         if self.use_cache:
             fresh_after = timezone.now() - timedelta(seconds=self.api.config.cache_seconds)
             entry = SpotifyCacheEntry.objects.filter(key=key, fetched_at__gte=fresh_after).first()
             if entry is not None:
-                return entry.body
+                cached: dict[str, Any] = entry.body
+                return cached
         body = fetch()
         SpotifyCacheEntry.objects.update_or_create(key=key, defaults={"body": body})
         return body

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -63,10 +63,10 @@ def track_detail(request: HttpRequest, track_id: int) -> HttpResponse:
 
 
 @require_GET
-def track_audio(request: HttpRequest, track_id: int) -> HttpResponse:
+def track_audio(request: HttpRequest, track_id: int) -> HttpResponseBase:
     track = Track.objects.filter(id=track_id).only("audio_path").first()
     # Only paths the catalogue recorded at ingest are ever served.
-    if track is None or not file_exists(track.audio_path):
+    if track is None or track.audio_path is None or not file_exists(track.audio_path):
         raise Http404("No audio for this track")
     return file_response_ranged(request, Path(track.audio_path))
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.forms import Form
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,9 +18,10 @@ from playlists.keep import services
 from playlists.keep.export import FORMATS, playlist_export
 from playlists.models import Playlist
 from playlists.web.forms import ItemMoveForm, PlaylistAdjustForm, PlaylistRenameForm, PlaylistReorderForm
+from playlists.web.requests import SignedInRequest
 
 
-def _own_playlist(request: HttpRequest, playlist_id: int) -> Playlist:
+def _own_playlist(request: SignedInRequest, playlist_id: int) -> Playlist:
     try:
         return Playlist.objects.get(id=playlist_id, owner=request.user)
     except Playlist.DoesNotExist:
@@ -30,13 +32,13 @@ def _back(playlist: Playlist) -> HttpResponse:
     return redirect("playlists:playlist_detail", playlist_id=playlist.id)
 
 
-def _first_error(form) -> str:
-    return next((f"{name.replace('_', ' ')}: {errors[0]}" if name != "__all__" else errors[0] for name, errors in form.errors.items()), "invalid input")
+def _first_error(form: Form) -> str:
+    return next((f"{name.replace('_', ' ')}: {errors[0]}" if name != "__all__" else str(errors[0]) for name, errors in form.errors.items()), "invalid input")
 
 
 @login_required
 @require_POST
-def playlist_rename(request: HttpRequest, playlist_id: int) -> HttpResponse:
+def playlist_rename(request: SignedInRequest, playlist_id: int) -> HttpResponse:
     playlist = _own_playlist(request, playlist_id)
     form = PlaylistRenameForm(request.POST)
     if not form.is_valid():
@@ -49,7 +51,7 @@ def playlist_rename(request: HttpRequest, playlist_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def playlist_item_move(request: HttpRequest, playlist_id: int, item_id: int) -> HttpResponse:
+def playlist_item_move(request: SignedInRequest, playlist_id: int, item_id: int) -> HttpResponse:
     playlist = _own_playlist(request, playlist_id)
     form = ItemMoveForm(request.POST)
     if not form.is_valid():
@@ -64,7 +66,7 @@ def playlist_item_move(request: HttpRequest, playlist_id: int, item_id: int) -> 
 
 @login_required
 @require_POST
-def playlist_reorder(request: HttpRequest, playlist_id: int) -> HttpResponse:
+def playlist_reorder(request: SignedInRequest, playlist_id: int) -> HttpResponse:
     playlist = _own_playlist(request, playlist_id)
     form = PlaylistReorderForm(request.POST)
     if not form.is_valid():
@@ -79,7 +81,7 @@ def playlist_reorder(request: HttpRequest, playlist_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def playlist_item_remove(request: HttpRequest, playlist_id: int, item_id: int) -> HttpResponse:
+def playlist_item_remove(request: SignedInRequest, playlist_id: int, item_id: int) -> HttpResponse:
     playlist = _own_playlist(request, playlist_id)
     try:
         services.playlist_item_remove(playlist, item_id=item_id)
@@ -90,7 +92,7 @@ def playlist_item_remove(request: HttpRequest, playlist_id: int, item_id: int) -
 
 @login_required
 @require_POST
-def playlist_regenerate(request: HttpRequest, playlist_id: int) -> HttpResponse:
+def playlist_regenerate(request: SignedInRequest, playlist_id: int) -> HttpResponse:
     playlist = _own_playlist(request, playlist_id)
     form = PlaylistAdjustForm(request.POST)
     if not form.is_valid():
@@ -107,14 +109,14 @@ def playlist_regenerate(request: HttpRequest, playlist_id: int) -> HttpResponse:
         messages.success(request, f"Regenerated “{playlist.name}” with {changed}; every other setting kept.")
     else:
         messages.success(request, f"Regenerated “{playlist.name}” with the same settings.")
-    for note in getattr(playlist, "generation_messages", []):
+    for note in playlist.generation_messages:
         messages.warning(request, note)
     return _back(playlist)
 
 
 @login_required
 @require_POST
-def playlist_delete(request: HttpRequest, playlist_id: int) -> HttpResponse:
+def playlist_delete(request: SignedInRequest, playlist_id: int) -> HttpResponse:
     playlist = _own_playlist(request, playlist_id)
     name = playlist.name
     services.playlist_delete(playlist)
@@ -124,7 +126,7 @@ def playlist_delete(request: HttpRequest, playlist_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def playlist_download(request: HttpRequest, playlist_id: int, fmt: str) -> HttpResponse:
+def playlist_download(request: SignedInRequest, playlist_id: int, fmt: str) -> HttpResponse:
     playlist = _own_playlist(request, playlist_id)
     if fmt not in FORMATS:
         raise Http404("No such format")

@@ -1,8 +1,10 @@
 """Pictures of the music: a track's spectrograms, the catalogue map, the evaluation report and training curves."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -17,7 +19,7 @@ from playlists.web.forms import MapForm
 
 
 @require_GET
-def track_picture(request: HttpRequest, track_id: int, kind: str) -> HttpResponse:
+def track_picture(request: HttpRequest, track_id: int, kind: str) -> HttpResponseBase:
     track = Track.objects.filter(id=track_id).first()
     if track is None or kind not in spectrograms.SPECTROGRAM_KINDS:
         raise Http404("No such picture")
@@ -37,7 +39,7 @@ def catalogue_map_page(request: HttpRequest) -> HttpResponse:
     colour_by = options.get("colour") or "genre"
     serving = engine.serving()
     version = serving.version if serving is not None else None
-    context: dict = {"colour_by": colour_by, "choices": catalogue_map.COLOUR_BY, "version": version, "size": catalogue_map.SIZE, "job": None, "data": None}
+    context: dict[str, Any] = {"colour_by": colour_by, "choices": catalogue_map.COLOUR_BY, "version": version, "size": catalogue_map.SIZE, "job": None, "data": None}
     playlist = None
     if request.user.is_authenticated and options.get("playlist"):
         playlist = Playlist.objects.filter(owner=request.user, id=options["playlist"]).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -16,6 +16,7 @@ from playlists.generation.uploads import upload_analyse
 from playlists.keep import selectors
 from playlists.models import Artist, Playlist, Track
 from playlists.web.forms import FORM_ATTRIBUTES, PlaylistForm, SeedSearchForm
+from playlists.web.requests import SignedInRequest
 
 #: Tracks offered as seeds before the user searches.
 SEED_CANDIDATES = 30
@@ -23,7 +24,7 @@ SEED_CANDIDATES = 30
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def playlist_new(request: HttpRequest) -> HttpResponse:
+def playlist_new(request: SignedInRequest) -> HttpResponse:
     search = SeedSearchForm(request.GET)
     query = search.cleaned_data["q"] if search.is_valid() else ""
     if request.method == "POST":
@@ -40,7 +41,7 @@ def playlist_new(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(error))
             else:
                 messages.success(request, f"Saved “{playlist.name}” with {playlist.items.count()} tracks.")
-                for note in getattr(playlist, "generation_messages", []):
+                for note in playlist.generation_messages:
                     messages.warning(request, note)
                 return redirect("playlists:playlist_detail", playlist_id=playlist.id)
         chosen_ids = [int(s) for s in request.POST.getlist("seeds") if s.isdigit()]
@@ -60,13 +61,13 @@ def playlist_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def playlist_list(request: HttpRequest) -> HttpResponse:
+def playlist_list(request: SignedInRequest) -> HttpResponse:
     return render(request, "playlists/playlist_list.html", {"playlists": selectors.playlist_list(owner=request.user)})
 
 
 @login_required
 @require_GET
-def playlist_detail(request: HttpRequest, playlist_id: int) -> HttpResponse:
+def playlist_detail(request: SignedInRequest, playlist_id: int) -> HttpResponse:
     try:
         playlist = selectors.playlist_get(owner=request.user, playlist_id=playlist_id)
     except Playlist.DoesNotExist:

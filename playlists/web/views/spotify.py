@@ -5,7 +5,7 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -16,18 +16,19 @@ from playlists.keep.selectors import playlist_get
 from playlists.metadata.spotify.connect import spotify_connect_finish, spotify_connect_start
 from playlists.metadata.spotify.export import playlist_spotify_export_create
 from playlists.models import Playlist, SpotifyAccount, SpotifyExport
+from playlists.web.requests import SignedInRequest
 
 SESSION_KEY = "spotify_oauth"
 
 
-def _playlist(request: HttpRequest, playlist_id: int) -> Playlist:
+def _playlist(request: SignedInRequest, playlist_id: int) -> Playlist:
     try:
         return playlist_get(owner=request.user, playlist_id=playlist_id)
     except Playlist.DoesNotExist:
         raise Http404("No such playlist")
 
 
-def _export_start(request: HttpRequest, playlist: Playlist) -> HttpResponse:
+def _export_start(request: SignedInRequest, playlist: Playlist) -> HttpResponse:
     export = playlist_spotify_export_create(playlist=playlist)
     spotify_export_task.enqueue(export.id)
     export.refresh_from_db()
@@ -43,7 +44,7 @@ def _export_start(request: HttpRequest, playlist: Playlist) -> HttpResponse:
 
 @login_required
 @require_POST
-def playlist_spotify_save(request: HttpRequest, playlist_id: int) -> HttpResponse:
+def playlist_spotify_save(request: SignedInRequest, playlist_id: int) -> HttpResponse:
     playlist = _playlist(request, playlist_id)
     if SpotifyAccount.objects.filter(user=request.user).exists():
         return _export_start(request, playlist)
@@ -60,7 +61,7 @@ def playlist_spotify_save(request: HttpRequest, playlist_id: int) -> HttpRespons
 
 @login_required
 @require_GET
-def spotify_callback(request: HttpRequest) -> HttpResponse:
+def spotify_callback(request: SignedInRequest) -> HttpResponse:
     pending = request.session.pop(SESSION_KEY, None)
     if not pending or not secrets.compare_digest(request.GET.get("state", ""), pending["state"]):
         messages.error(request, "That Spotify authorisation does not belong to this session (state mismatch); nothing was saved. Try the button again.")

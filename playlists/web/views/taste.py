@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -12,11 +12,12 @@ from playlists.errors import CrossfadeError
 from playlists.models import Track
 from playlists.taste import selectors, services
 from playlists.web.forms import RatingForm
+from playlists.web.requests import SignedInRequest
 
 
 @login_required
 @require_POST
-def track_rate(request: HttpRequest, track_id: int) -> HttpResponse:
+def track_rate(request: SignedInRequest, track_id: int) -> HttpResponse:
     """The buttons' form, for browsers without the page script (which calls the JSON API instead)."""
     form = RatingForm(request.POST)
     if not form.is_valid():
@@ -32,7 +33,7 @@ def track_rate(request: HttpRequest, track_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def for_you(request: HttpRequest) -> HttpResponse:
+def for_you(request: SignedInRequest) -> HttpResponse:
     ratings = selectors.ratings_of(user=request.user)
     likes = sum(1 for v in ratings.values() if v > 0)
     context = {"likes": likes, "dislikes": len(ratings) - likes, "min_likes": MIN_LIKES, "min_dislikes": MIN_DISLIKES, "picks": [], "model": None, "status": ""}

@@ -3,18 +3,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from playlists.accounts import tokens
 from playlists.errors import CrossfadeError
 from playlists.web.forms import TokenForm
+from playlists.web.requests import SignedInRequest
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def api_tokens(request: HttpRequest) -> HttpResponse:
+def api_tokens(request: SignedInRequest) -> HttpResponse:
     secret = None
     if request.method == "POST":
         form = TokenForm(request.POST)
