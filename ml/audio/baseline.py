@@ -33,6 +33,8 @@ _BLOCKS: tuple[tuple[str, int], ...] = (
     ("contrast_std", 7),
     ("rhythm", 4),
 )
+#: Dimension of the baseline's vectors.
+MFCC_STATS_DIM = sum(size for _, size in _BLOCKS)
 
 
 class MfccStatsEmbedder:
@@ -47,7 +49,7 @@ class MfccStatsEmbedder:
     def __init__(self, *, sample_rate: int = 22050, max_seconds: float = 60.0) -> None:
         self.front_end = FrontEndConfig(sample_rate=sample_rate, n_fft=2048, hop_length=512, n_mels=96)
         self.max_seconds = float(max_seconds)
-        self.dim = sum(size for _, size in _BLOCKS)
+        self.dim = MFCC_STATS_DIM
         self.version = f"mfcc-stats-v1-sr{sample_rate}-{int(self.max_seconds)}s"
 
     def embed(self, items: Sequence[str]) -> np.ndarray:

@@ -2,12 +2,15 @@
 
 One analysis path for every CNN: decode the planned segments
 (:mod:`ml.audio.segments`), the model's log-mel front end
-(:func:`ml.audio.features.log_mel`), fixed-length patches, the network's
+(:func:`ml.audio.features.log_mel`), fixed-length patches, each network's
 penultimate features per patch, then pooling over the track's patches.
+The pretrained taggers are built by :mod:`ml.audio.taggers`, trained and
+fine-tuned networks by :mod:`ml.audio.train`.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -60,43 +63,68 @@ def features_pool(features: np.ndarray) -> np.ndarray:
     return np.concatenate([features.mean(axis=0), features.max(axis=0)]).astype(np.float32)
 
 
-class CnnEmbedder:
-    """A track becomes the pooled penultimate features of a patch CNN over its sampled segments.
+@dataclass(frozen=True)
+class TaggerHead:
+    """One network of a :class:`CnnEmbedder`: its penultimate size and, for a tagger, its tag names and vocabulary.
 
-    ``embed(paths)`` returns float32 ``(len(paths), 2·feature_dim)`` with
-    L2-normalised rows; :meth:`embed_with_tags` also returns each track's mean
-    tag probabilities when the model has tag names.
+    A track's tags from this head are keyed ``"<vocabulary>:<tag>"`` (``"mtt:piano"``);
+    a head without tag names gives none.
+    """
+
+    model: PatchModel
+    feature_dim: int
+    tag_names: tuple[str, ...] = ()
+    vocabulary: str = ""
+
+    def tag_keys(self) -> tuple[str, ...]:
+        return tuple(f"{self.vocabulary}:{tag}" if self.vocabulary else tag for tag in self.tag_names)
+
+
+class CnnEmbedder:
+    """A track becomes the pooled penultimate features of one or more patch CNNs over its sampled segments.
+
+    Every head sees the same log-mel patches (decoded and computed once). The
+    vector is each head's mean+max pooled features (``2·feature_dim``), each
+    block scaled to unit length and the whole to unit length, side by side:
+    ``embed(paths)`` returns float32 ``(len(paths), dim)`` with
+    ``dim = sum(2·feature_dim)``. :meth:`embed_with_tags` also returns each
+    track's mean tag probabilities keyed ``"<vocabulary>:<tag>"``; heads
+    sharing a vocabulary are averaged.
     """
 
     def __init__(
         self,
-        model: PatchModel,
+        heads: Sequence[TaggerHead],
         *,
         name: str,
         version: str,
         front_end: FrontEndConfig,
         patch_frames: int,
-        feature_dim: int,
         plan: SegmentPlan | None = None,
-        tag_names: Sequence[str] = (),
         max_batch: int = 16,
     ) -> None:
-        self.model = model.eval()
+        if not heads:
+            raise EmbedderError("a CNN embedder needs at least one network")
+        self.heads = tuple(TaggerHead(h.model.eval(), h.feature_dim, tuple(h.tag_names), h.vocabulary) for h in heads)
         self.name = name
         self.front_end = front_end
         self.patch_frames = patch_frames
         self.plan = plan or SegmentPlan()
-        self.tag_names = tuple(tag_names)
-        self.dim = 2 * feature_dim
+        self.dim = sum(2 * head.feature_dim for head in self.heads)
         self.max_batch = max_batch
-        sampling = "whole" if self.plan.count <= 0 else f"{self.plan.count}x{self.plan.seconds:g}s"
-        self.version = f"{version}-{sampling}"
+        self.tag_keys: tuple[str, ...] = tuple(dict.fromkeys(key for head in self.heads for key in head.tag_keys()))
+        self.version = f"{version}-{self.plan.describe()}"
+
+    @property
+    def model(self) -> PatchModel:
+        """The first head's network (the only one of a single-model embedder)."""
+        return self.heads[0].model
 
     def embed(self, items: Sequence[str]) -> np.ndarray:
         return self.embed_with_tags(items)[0]
 
     def embed_with_tags(self, items: Sequence[str]) -> tuple[np.ndarray, list[dict[str, float]]]:
-        """Vectors ``(n, dim)`` and, per item, ``{tag: probability}`` (empty without tag names)."""
+        """Vectors ``(n, dim)`` and, per item, ``{"<vocabulary>:<tag>": probability}`` (empty without tag names)."""
         from threadpoolctl import threadpool_limits
 
         vectors = np.zeros((len(items), self.dim), dtype=np.float32)
@@ -111,43 +139,40 @@ class CnnEmbedder:
                 tags.append(self._tag_dict(probabilities))
         return vectors, tags
 
-    def analyse_segments(self, segments: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Unit-length track vector ``(dim,)`` and mean tag probabilities ``(n_tags,)`` of decoded segments."""
+    def patches(self, segments: Sequence[np.ndarray]) -> np.ndarray:
+        """Log-mel patches ``(P, patch_frames, n_mels)`` of decoded segments (float32 ``(n_samples,)`` each)."""
         whole = self.plan.count <= 0
-        patches = np.concatenate(
+        return np.concatenate(
             [patches_cut(log_mel(samples, self.front_end).T, self.patch_frames, keep_partial=not whole) for samples in segments]
         )
-        features, probabilities = self.patch_outputs(patches)
-        return l2_normalise(features_pool(features)[None, :])[0], probabilities.mean(axis=0)
 
-    def patch_outputs(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Features ``(P, feature_dim)`` and tag probabilities ``(P, n_tags)`` of patches ``(P, T, n_mels)``."""
+    def analyse_segments(self, segments: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Unit-length track vector ``(dim,)`` and each head's mean tag probabilities ``(n_tags,)`` of decoded segments."""
+        return self.analyse_patches(self.patches(segments))
+
+    def analyse_patches(self, patches: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Track vector ``(dim,)`` and per-head mean tag probabilities from patches ``(P, T, n_mels)``."""
+        blocks, probabilities = [], []
+        for head in self.heads:
+            features, head_probabilities = self.patch_outputs(patches, head.model)
+            blocks.append(l2_normalise(features_pool(features)[None, :])[0])
+            probabilities.append(head_probabilities.mean(axis=0))
+        return l2_normalise(np.concatenate(blocks)[None, :])[0], probabilities
+
+    def patch_outputs(self, patches: np.ndarray, model: PatchModel | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Features ``(P, feature_dim)`` and tag probabilities ``(P, n_tags)`` of patches ``(P, T, n_mels)`` (first head by default)."""
+        model = model if model is not None else self.model
         features, probabilities = [], []
         with torch.inference_mode():
             for start in range(0, len(patches), self.max_batch):
-                hidden, logits = self.model.features(torch.from_numpy(np.ascontiguousarray(patches[start : start + self.max_batch])))
+                hidden, logits = model.features(torch.from_numpy(np.ascontiguousarray(patches[start : start + self.max_batch])))
                 features.append(hidden.numpy())
                 probabilities.append(torch.sigmoid(logits).numpy())
         return np.concatenate(features), np.concatenate(probabilities)
 
-    def _tag_dict(self, probabilities: np.ndarray) -> dict[str, float]:
-        if not self.tag_names:
-            return {}
-        return {tag: round(float(p), 4) for tag, p in zip(self.tag_names, probabilities)}
-
-
-def musicnn_embedder_build(*, plan: SegmentPlan | None = None, checkpoint_prefix: str | Path | None = None) -> CnnEmbedder:
-    """The pretrained MTT musicnn embedder ("musicnn-mtt"): 400-d vectors and 50 MagnaTagATune tags."""
-    from ml.audio.musicnn import MTT_TAGS, MUSICNN_FRONT_END, PATCH_FRAMES, musicnn_load
-
-    model = musicnn_load(checkpoint_prefix)
-    return CnnEmbedder(
-        model,
-        name="musicnn-mtt",
-        version="musicnn-mtt-v1",
-        front_end=MUSICNN_FRONT_END,
-        patch_frames=PATCH_FRAMES,
-        feature_dim=model.config.backend_units,
-        plan=plan,
-        tag_names=MTT_TAGS,
-    )
+    def _tag_dict(self, probabilities: Sequence[np.ndarray]) -> dict[str, float]:
+        sums: dict[str, list[float]] = {}
+        for head, head_probabilities in zip(self.heads, probabilities):
+            for key, p in zip(head.tag_keys(), head_probabilities):
+                sums.setdefault(key, []).append(float(p))
+        return {key: round(sum(values) / len(values), 4) for key, values in sums.items()}

@@ -14,7 +14,12 @@ Architecture (from the paper, with sizes read off the checkpoint's variables):
   batch norm), the second and third with residual connections; the
   front-end features and the three outputs are concatenated densely (753);
 * back end: max and mean over time (1506, interleaved per feature), batch norm, dense 200 (ReLU, batch
-  norm: the *penultimate* features), dense to the 50 MagnaTagATune tags.
+  norm: the *penultimate* features), dense to the 50 tags.
+
+The ``musicnn`` package ships this network trained on two tag sets:
+``MTT_musicnn`` (MagnaTagATune: instruments, moods, vocals; :data:`MTT_TAGS`)
+and ``MSD_musicnn`` (the Million Song Dataset's last.fm tags, mostly genres
+and eras; :data:`MSD_TAGS`). Both load into the same :class:`Musicnn`.
 
 TensorFlow's batch-norm epsilon (0.001) is kept. No TensorFlow is needed:
 :func:`musicnn_load` reads the checkpoint with :mod:`ml.audio.checkpoint`.
@@ -31,6 +36,7 @@ from torch.nn import functional as F
 
 from ml.audio.checkpoint import CheckpointError, checkpoint_read
 from ml.audio.features import FrontEndConfig
+from ml.audio.tags import MSD_TAGS, MTT_TAGS
 
 #: The front end musicnn was trained with.
 MUSICNN_FRONT_END = FrontEndConfig(
@@ -39,13 +45,10 @@ MUSICNN_FRONT_END = FrontEndConfig(
 #: Frames in one 3 s input patch (librosa.time_to_frames(3 s) + 1 at hop 256).
 PATCH_FRAMES = 187
 
-MTT_TAGS: tuple[str, ...] = (
-    "guitar", "classical", "slow", "techno", "strings", "drums", "electronic", "rock", "fast", "piano",
-    "ambient", "beat", "violin", "vocal", "synth", "female", "indian", "opera", "male", "singing",
-    "vocals", "no vocals", "harpsichord", "loud", "quiet", "flute", "woman", "male vocal", "no vocal", "pop",
-    "soft", "sitar", "solo", "man", "classic", "choir", "voice", "new age", "dance", "male voice",
-    "female vocal", "beats", "harp", "cello", "no voice", "weird", "country", "metal", "female voice", "choral",
-)  # fmt: skip
+__all__ = ["MSD_TAGS", "MTT_TAGS", "MUSICNN_CHECKPOINTS", "MUSICNN_FRONT_END", "PATCH_FRAMES", "Musicnn", "MusicnnConfig", "musicnn_load"]
+
+#: The checkpoints of the ``musicnn`` package that :func:`musicnn_load` reads, with their tag names.
+MUSICNN_CHECKPOINTS: dict[str, tuple[str, ...]] = {"MTT_musicnn": MTT_TAGS, "MSD_musicnn": MSD_TAGS}
 
 _BN_EPSILON = 1e-3
 
@@ -80,20 +83,23 @@ class _FrequencyMaxConv(nn.Module):
         self.time_padding = time_padding
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        maps = self.conv(F.pad(x, (0, 0, *self.time_padding)))
+        padded = F.pad(x, (0, 0, *self.time_padding))
         if self.training:
-            return self.norm(F.relu(maps)).amax(dim=3)
+            return self.norm(F.relu(self.conv(padded))).amax(dim=3)
         # ReLU and an eval-mode batch norm are monotonic per channel, so the
         # extreme over frequency can be taken first (the max where the norm's
         # scale is positive, the min where it is negative) and the two cheap
         # ops applied to (B, C, T) instead of the whole (B, C, T, F) map.
+        # The min of a channel is minus the max of the channel convolved with
+        # negated weights: one max over the map serves every channel (exact:
+        # negation loses nothing), instead of a max and a min.
         running_var = self.norm.running_var
         assert running_var is not None, "the batch norm tracks running statistics"
-        scale = self.norm.weight / torch.sqrt(running_var + self.norm.eps)
-        if bool((scale >= 0).all()):
-            extreme = maps.amax(dim=3)
-        else:
-            extreme = torch.where((scale >= 0)[None, :, None], maps.amax(dim=3), maps.amin(dim=3))
+        sign = torch.where(self.norm.weight / torch.sqrt(running_var + self.norm.eps) >= 0, 1.0, -1.0)
+        weight, bias = self.conv.weight, self.conv.bias
+        assert bias is not None, "the convolution has a bias"
+        maps = F.conv2d(padded, weight * sign[:, None, None, None], bias * sign)
+        extreme = maps.amax(dim=3) * sign[None, :, None]
         return self.norm(F.relu(extreme).unsqueeze(3)).squeeze(3)
 
 
@@ -146,10 +152,17 @@ class Musicnn(nn.Module):
         self.dropout = nn.Dropout(0.5)
         self.classifier = nn.Linear(config.backend_units, config.n_tags)
 
+    def front_features(self, patches: torch.Tensor) -> torch.Tensor:
+        """The musically motivated front end per frame: ``(B, T, n_mels)`` -> ``(B, frontend_features, T)``."""
+        x = self.input_norm(patches.unsqueeze(1))
+        return torch.cat([block(x) for block in (*self.timbral, *self.temporal)], dim=1)
+
     def frame_features(self, patches: torch.Tensor) -> torch.Tensor:
         """Dense front- and mid-end features per frame: ``(B, T, n_mels)`` -> ``(B, midend_features, T)``."""
-        x = self.input_norm(patches.unsqueeze(1))
-        front = torch.cat([block(x) for block in (*self.timbral, *self.temporal)], dim=1)
+        return self.midend_features(self.front_features(patches))
+
+    def midend_features(self, front: torch.Tensor) -> torch.Tensor:
+        """Front-end features ``(B, frontend_features, T)`` -> dense front- and mid-end features ``(B, midend_features, T)``."""
         first = self.midend[0](front)
         second = self.midend[1](first) + first
         third = self.midend[2](second) + second
@@ -157,7 +170,12 @@ class Musicnn(nn.Module):
 
     def features(self, patches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Penultimate features ``(B, backend_units)`` and tag logits ``(B, n_tags)``."""
-        frames = self.frame_features(patches)
+        return self.features_from_front(self.front_features(patches))
+
+    def features_from_front(self, front: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Penultimate features and tag logits from front-end features ``(B, frontend_features, T)``
+        (fine-tuning keeps the front end frozen and trains from here)."""
+        frames = self.midend_features(front)
         # TF flattened (features, [max, mean]): the two statistics interleave per feature.
         pooled = torch.stack([frames.amax(dim=2), frames.mean(dim=2)], dim=2).flatten(1)
         hidden = self.dense_norm(F.relu(self.dense(self.dropout(self.pool_norm(pooled)))))
@@ -236,14 +254,14 @@ def musicnn_checkpoint_dir(name: str = "MTT_musicnn") -> Path:
     return folder
 
 
-def musicnn_load(checkpoint_prefix: str | Path | None = None) -> Musicnn:
-    """The MTT musicnn model with its published weights, in eval mode.
+def musicnn_load(checkpoint_prefix: str | Path | None = None, *, checkpoint: str = "MTT_musicnn") -> Musicnn:
+    """A published musicnn model (``checkpoint``: ``"MTT_musicnn"`` or ``"MSD_musicnn"``) in eval mode.
 
-    ``checkpoint_prefix`` defaults to the MTT_musicnn checkpoint of the
-    installed ``musicnn`` package (its files are ``<folder>/.index`` and
+    ``checkpoint_prefix`` defaults to that checkpoint of the installed
+    ``musicnn`` package (its files are ``<folder>/.index`` and
     ``<folder>/.data-00000-of-00001``, so the prefix is ``<folder>/``).
     """
-    prefix = str(checkpoint_prefix) if checkpoint_prefix is not None else str(musicnn_checkpoint_dir()) + "/"
+    prefix = str(checkpoint_prefix) if checkpoint_prefix is not None else str(musicnn_checkpoint_dir(checkpoint)) + "/"
     model = Musicnn()
     model.load_state_dict(musicnn_state_from_checkpoint(checkpoint_read(prefix), model))
     return model.eval()

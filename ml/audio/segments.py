@@ -31,6 +31,10 @@ class SegmentPlan:
     seconds: float = 3.0
     margin: float = 0.05
 
+    def describe(self) -> str:
+        """The plan as it appears in a model version: ``"whole"`` or ``"4x3s"``."""
+        return "whole" if self.count <= 0 else f"{self.count}x{self.seconds:g}s"
+
     def spans(self, duration: float) -> list[tuple[float, float | None]]:
         """``(offset, length)`` pairs in seconds for a track of ``duration`` seconds.
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ml.audio.cnn_embedder import CnnEmbedder
+from ml.audio.cnn_embedder import CnnEmbedder, TaggerHead
 from ml.audio.features import FrontEndConfig, mel_compress, mel_from_power, power_spectrogram
 from ml.audio.musicnn import MUSICNN_FRONT_END, Musicnn, MusicnnConfig
 from ml.audio.segments import SegmentPlan, segments_load
@@ -338,14 +338,12 @@ def trained_embedder_build(folder: str | Path, *, plan: SegmentPlan | None = Non
     """The audio embedder of a model saved by :func:`audio_cnn_train`: pooled penultimate features, genre probabilities as tags."""
     model, description = trained_model_load(folder)
     return CnnEmbedder(
-        model,
+        [TaggerHead(model, feature_dim=model.config.backend_units)],
         name="trained-cnn",
         version=f"trained-cnn-{description['version']}",
         front_end=FrontEndConfig(**description["front_end"]),
         patch_frames=int(description["patch_frames"]),
-        feature_dim=model.config.backend_units,
         plan=plan,
-        tag_names=(),
     )
 
 

@@ -26,6 +26,31 @@ def tone(seconds: float, *, rate: int = RATE, freq: float = 440.0, seed: int = 0
     return signal.astype(np.float32)
 
 
+def song(seconds: float, *, rate: int = RATE, seed: int = 0, sections: int = 4) -> np.ndarray:
+    """A music-like signal that changes every ``seconds / sections``: bass, chords and noise-burst drums, float32 ``(n,)``.
+
+    Sharp transients make an MP3 encoder lean on its bit reservoir (as real
+    music does), and each section has its own key and tempo, so a segment
+    read from the wrong place, or a misdecoded frame, shows.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    t = np.arange(n, dtype=np.float64) / rate
+    out = np.zeros(n)
+    bounds = np.linspace(0, n, sections + 1).astype(int)
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        local = t[start:stop] - t[start]
+        beat = 60.0 / rng.uniform(80, 160)
+        root = rng.uniform(55, 110)
+        phase = (local % beat) / beat
+        part = 0.25 * np.sin(2 * np.pi * root * local) * np.exp(-3 * phase)
+        for ratio in (4.0, 5.04, 6.0):
+            part += 0.05 * np.sin(2 * np.pi * root * ratio * local)
+        part += 0.3 * rng.standard_normal(local.size) * np.exp(-40 * ((local % (beat / 2)) / beat))
+        out[start:stop] = part
+    return np.clip(out, -1, 1).astype(np.float32)
+
+
 def write_m4a(path: Path, samples: np.ndarray, rate: int) -> None:
     import av
 

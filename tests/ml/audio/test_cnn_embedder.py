@@ -1,4 +1,4 @@
-"""The musicnn-mtt embedder: the embedder contract, pooling, tags, edge-case audio."""
+"""The pretrained CNN embedders: the embedder contract, pooling, tags, combinations, edge-case audio."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,13 +6,14 @@ import pytest
 import soundfile
 
 from ml.audio.checkpoint import CheckpointError
-from ml.audio.cnn_embedder import features_pool, musicnn_embedder_build, patches_cut
-from ml.audio.musicnn import MTT_TAGS
+from ml.audio.cnn_embedder import features_pool, patches_cut
+from ml.audio.musicnn import MSD_TAGS, MTT_TAGS
 from ml.audio.segments import SegmentPlan
+from ml.audio.taggers import PRETRAINED, pretrained_embedder_build, taggers_parse
 from ml.audio.tags import vocals_score
 from ml.config import AudioConfig
-from ml.errors import AudioDecodeError
-from ml.registry import audio_embedder_build
+from ml.errors import AudioDecodeError, EmbedderError
+from ml.registry import audio_embedder_build, audio_embedder_dim
 from tests.ml.embedder_contract import EmbedderContract
 from tests.support.audio_fixtures import RATE, tone
 
@@ -20,7 +21,7 @@ from tests.support.audio_fixtures import RATE, tone
 @pytest.fixture(scope="module")
 def musicnn_embedder():
     try:
-        return musicnn_embedder_build(plan=SegmentPlan(count=2, seconds=3.0))
+        return pretrained_embedder_build("musicnn-mtt", plan=SegmentPlan(count=2, seconds=3.0))
     except CheckpointError as error:
         pytest.skip(f"musicnn checkpoints unavailable: {error}")
 
@@ -73,7 +74,7 @@ def test_tags_come_with_the_vectors(musicnn_embedder, tmp_path):
     soundfile.write(str(path), (0.3 * np.random.default_rng(5).standard_normal(RATE * 7)).astype(np.float32), RATE)
     vectors, tags = musicnn_embedder.embed_with_tags([str(path)])
     assert vectors.shape == (1, 400)
-    assert list(tags[0]) == list(MTT_TAGS)
+    assert list(tags[0]) == [f"mtt:{tag}" for tag in MTT_TAGS]
     assert all(0.0 <= p <= 1.0 for p in tags[0].values())
     np.testing.assert_allclose(vectors, musicnn_embedder.embed([str(path)]), atol=1e-6)
 
@@ -92,6 +93,45 @@ def test_bad_files_raise_decode_errors(musicnn_embedder, edge_audio):
 
 
 def test_vocals_score_weighs_the_strongest_tag_of_each_side():
-    assert vocals_score({"male vocal": 0.6, "no vocals": 0.2}) == pytest.approx(0.75)
-    assert vocals_score({"vocal": 0.05, "no voice": 0.45}) == pytest.approx(0.1)
+    assert vocals_score({"mtt:male vocal": 0.6, "mtt:no vocals": 0.2}) == pytest.approx(0.75)
+    assert vocals_score({"mtt:vocal": 0.05, "mtt:no voice": 0.45}) == pytest.approx(0.1)
+    assert vocals_score({"msd:female vocalists": 0.3, "msd:instrumental": 0.1}) == pytest.approx(0.75)
     assert vocals_score({}) is None
+
+
+@pytest.fixture(scope="module")
+def combined():
+    try:
+        return pretrained_embedder_build("musicnn-mtt+musicnn-msd", plan=SegmentPlan(count=2, seconds=3.0))
+    except CheckpointError as error:
+        pytest.skip(f"musicnn checkpoints unavailable: {error}")
+
+
+def test_a_combination_puts_each_taggers_vector_side_by_side(combined, musicnn_embedder, tmp_path):
+    path = tmp_path / "tone.ogg"
+    soundfile.write(str(path), tone(9.0, freq=330, beat_hz=2.0, seed=3), RATE)
+    vectors, tags = combined.embed_with_tags([str(path)])
+    assert vectors.shape == (1, 800) and combined.dim == audio_embedder_dim(AudioConfig(model="musicnn-mtt+musicnn-msd"))
+    assert np.linalg.norm(vectors[0]) == pytest.approx(1.0, abs=1e-5)
+    # Each half is one tagger's unit-length block (scaled by 1/sqrt(2)); the first is musicnn-mtt's own vector.
+    np.testing.assert_allclose(vectors[0, :400] * np.sqrt(2), musicnn_embedder.embed([str(path)])[0], atol=1e-5)
+    assert np.linalg.norm(vectors[0, 400:]) == pytest.approx(1 / np.sqrt(2), abs=1e-5)
+    assert set(tags[0]) == {f"mtt:{t}" for t in MTT_TAGS} | {f"msd:{t}" for t in MSD_TAGS}
+    assert combined.version == "musicnn-mtt+musicnn-msd-v1-2x3s"
+    np.testing.assert_array_equal(vectors, combined.embed([str(path)]))  # deterministic
+
+
+@pytest.mark.parametrize("model", sorted(PRETRAINED))
+def test_every_pretrained_tagger_has_a_known_dimension(model):
+    (tagger,) = taggers_parse(model)
+    assert audio_embedder_dim(AudioConfig(model=model)) == tagger.vector_dim == 2 * tagger.feature_dim
+
+
+def test_unknown_or_repeated_taggers_are_refused():
+    assert taggers_parse("mfcc-stats") is None
+    with pytest.raises(EmbedderError, match="unknown pretrained tagger"):
+        taggers_parse("musicnn-mtt+musicnn-xyz")
+    with pytest.raises(EmbedderError, match="twice"):
+        taggers_parse("musicnn-mtt+musicnn-mtt")
+    with pytest.raises(EmbedderError, match="unknown audio model"):
+        audio_embedder_dim(AudioConfig(model="nonsense"))

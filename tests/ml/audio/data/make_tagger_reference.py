@@ -1,12 +1,14 @@
-"""Makes ``musicnn_mtt_reference.npz``: what the original musicnn (TensorFlow) says about a few generated clips.
+"""Makes ``tagger_reference.npz``: what the original musicnn code (TensorFlow) says about a few generated clips,
+for each of the four checkpoints the ``musicnn`` package ships (MTT_musicnn, MSD_musicnn, MTT_vgg, MSD_vgg).
 
 Run once, in a throwaway environment that has TensorFlow (it is never a
-Crossfade dependency)::
+Crossfade dependency; tensorflow-cpu 2.21 runs the package's TF1 graph code
+through ``tf.compat.v1``)::
 
     python3.11 -m venv /tmp/tfenv
-    /tmp/tfenv/bin/pip install tensorflow-cpu librosa==0.11.0 tf-keras
+    /tmp/tfenv/bin/pip install tensorflow-cpu==2.21.0 librosa==0.11.0 tf-keras
     /tmp/tfenv/bin/pip install --no-deps musicnn==0.1.0
-    TF_USE_LEGACY_KERAS=1 /tmp/tfenv/bin/python tests/ml/audio/data/make_musicnn_reference.py
+    TF_USE_LEGACY_KERAS=1 /tmp/tfenv/bin/python tests/ml/audio/data/make_tagger_reference.py
 
 The clips are synthesised by :func:`reference_clips` (numpy only, seeded), so
 the regression test regenerates them instead of storing audio. The input
@@ -16,7 +18,11 @@ computed in float32 (what NumPy 1.x, current when musicnn was published, did
 with a float16 array times a Python int; NumPy 2 would stay in float16 and
 overflow), cut into non-overlapping 187-frame patches. The network is the
 package's own ``musicnn.models.define_model`` restored from its MTT_musicnn
-checkpoint, run in TF1 graph mode with ``is_training=False``.
+checkpoint, run in TF1 graph mode with ``is_training=False``; each
+model is built in a fresh graph, exactly as ``musicnn.extractor.extractor``
+does. Stored per model: the tag probabilities and the penultimate features
+(musicnn: ``penultimate``, the batch-normalised dense-200 output; vgg: the
+flattened ``pool5``, the classifier's input, in TF's NHWC order).
 """
 from __future__ import annotations
 
@@ -27,7 +33,8 @@ import numpy as np
 
 SAMPLE_RATE = 16000
 PATCH_FRAMES = 187
-OUT = Path(__file__).with_name("musicnn_mtt_reference.npz")
+OUT = Path(__file__).with_name("tagger_reference.npz")
+MODELS = ("MTT_musicnn", "MSD_musicnn", "MTT_vgg", "MSD_vgg")
 # (seed, seconds) of each clip: two 3 s clips (one patch each) and a 6 s one (two patches).
 CLIPS: tuple[tuple[int, float], ...] = ((11, 3.0), (22, 3.0), (33, 6.0))
 
@@ -68,10 +75,28 @@ def reference_patches(clip: np.ndarray) -> np.ndarray:
     return np.stack([log_mel[s : s + PATCH_FRAMES] for s in starts]).astype(np.float32)
 
 
-def main() -> int:
+def model_outputs(model: str, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tag probabilities ``(n, 50)`` and penultimate features of ``inputs`` ``(n, 187, 96)`` from the package's own graph."""
     import musicnn
     import tensorflow as tf
     from musicnn import models
+
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.name_scope("model"):
+            x = tf.compat.v1.placeholder(tf.float32, [None, PATCH_FRAMES, 96])
+            is_training = tf.compat.v1.placeholder(tf.bool)
+            outputs = models.define_model(x, is_training, model, 50)
+            logits, penultimate = outputs[0], outputs[-1]  # vgg: pool5; musicnn: penultimate
+            probabilities = tf.nn.sigmoid(logits)
+        with tf.compat.v1.Session(graph=graph) as session:
+            tf.compat.v1.train.Saver().restore(session, str(Path(musicnn.__file__).parent / model) + "/")
+            tags, features = session.run([probabilities, penultimate], feed_dict={x: inputs, is_training: False})
+    return tags.astype(np.float32), features.reshape(len(inputs), -1).astype(np.float32)
+
+
+def main() -> int:
+    import tensorflow as tf
 
     tf.compat.v1.disable_eager_execution()
     patches, owners = [], []
@@ -80,28 +105,21 @@ def main() -> int:
         patches.append(clip_patches)
         owners.extend([index] * len(clip_patches))
     inputs = np.concatenate(patches)
-    graph = tf.Graph()
-    with graph.as_default():
-        with tf.name_scope("model"):
-            x = tf.compat.v1.placeholder(tf.float32, [None, PATCH_FRAMES, 96])
-            is_training = tf.compat.v1.placeholder(tf.bool)
-            outputs = models.define_model(x, is_training, "MTT_musicnn", 50)
-            logits, penultimate = outputs[0], outputs[-1]
-            probabilities = tf.nn.sigmoid(logits)
-        with tf.compat.v1.Session(graph=graph) as session:
-            tf.compat.v1.train.Saver().restore(session, str(Path(musicnn.__file__).parent / "MTT_musicnn") + "/")
-            tags, features = session.run([probabilities, penultimate], feed_dict={x: inputs, is_training: False})
+    stored: dict[str, np.ndarray] = {}
+    for model in MODELS:
+        tags, features = model_outputs(model, inputs)
+        stored[f"{model}/tag_probabilities"] = tags
+        stored[f"{model}/penultimate"] = features
     np.savez_compressed(
         OUT,
         clip_seeds=np.array([seed for seed, _ in CLIPS], dtype=np.int64),
         clip_seconds=np.array([seconds for _, seconds in CLIPS], dtype=np.float64),
         patch_clip=np.array(owners, dtype=np.int64),
         inputs=inputs,
-        tag_probabilities=tags.astype(np.float32),
-        penultimate=features.astype(np.float32),
         tensorflow_version=np.array(tf.__version__),
+        **stored,
     )
-    print(f"wrote {OUT}: {inputs.shape[0]} patches, TF {tf.__version__}")
+    print(f"wrote {OUT}: {inputs.shape[0]} patches x {len(MODELS)} models, TF {tf.__version__}")
     return 0
 
 
