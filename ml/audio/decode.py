@@ -41,11 +41,16 @@ def audio_load(
         raise AudioDecodeError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise AudioDecodeError(f"{path}: the file is empty (0 bytes)")
+    # libsndfile's MP3 decoder (mpg123) cannot seek cleanly: the frames after a
+    # seek lack their bit reservoir, decode wrong, and mpg123 prints
+    # "part2_3_length ... too large" to the terminal. FFmpeg seeks MP3 with a
+    # pre-roll instead (_load_pyav); from the start, libsndfile is faster.
+    first, second = (_load_pyav, _load_soundfile) if offset > 0 and _looks_like_mp3(path) else (_load_soundfile, _load_pyav)
     try:
-        samples, native_rate = _load_soundfile(path, offset, duration)
+        samples, native_rate = first(path, offset, duration)
     except _Unsupported as first_error:
         try:
-            samples, native_rate = _load_pyav(path, offset, duration)
+            samples, native_rate = second(path, offset, duration)
         except _Unsupported as second_error:
             logger.debug("%s: %s", path, first_error)
             raise AudioDecodeError(f"{path}: not a decodable audio file ({second_error})") from None
@@ -80,6 +85,18 @@ def audio_duration(path: str | Path) -> float:
     raise AudioDecodeError(f"{path}: cannot read the duration")
 
 
+def _looks_like_mp3(path: Path) -> bool:
+    """An ``.mp3`` name, an ID3 tag or an MPEG audio frame header at the start of the file."""
+    if path.suffix.lower() == ".mp3":
+        return True
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(3)
+    except OSError:
+        return False
+    return head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE6 == 0xE2)
+
+
 class _Unsupported(Exception):
     """This decoder cannot read the file; another may."""
 
@@ -103,7 +120,21 @@ def _load_soundfile(path: Path, offset: float, duration: float | None) -> tuple[
     return block.mean(axis=1), rate
 
 
+#: Seconds decoded before a seek target and thrown away. MP3 frames borrow
+#: bits from the frames before them (the bit reservoir, up to 511 bytes, a few
+#: frames at low bit rates): the first frames after a seek cannot be decoded
+#: correctly, so decoding starts this much earlier and those frames are dropped.
+SEEK_PREROLL_S = 0.5
+
+
 def _load_pyav(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
+    """Decode with FFmpeg: seek ``SEEK_PREROLL_S`` before ``offset``, place every frame by its timestamp.
+
+    Sample positions count from the stream's first sample (its ``start_time``,
+    which includes an MP3's encoder delay), so a seek lands on the same
+    samples a decode from the start gives. FFmpeg's own log stays off (PyAV's
+    default), so nothing reaches the terminal.
+    """
     import av
 
     try:
@@ -115,21 +146,35 @@ def _load_pyav(path: Path, offset: float, duration: float | None) -> tuple[np.nd
             rate = stream.rate or stream.codec_context.sample_rate
             if not rate:
                 raise _Unsupported("ffmpeg: the audio stream has no sample rate")
-            if offset > 0:
-                container.seek(int(offset * 1_000_000), any_frame=False, backward=True)
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+            time_base = stream.time_base
+            origin = float(stream.start_time * time_base) if stream.start_time is not None and time_base else 0.0
+            seek_to = offset - SEEK_PREROLL_S
+            if seek_to > 0:
+                if time_base:
+                    container.seek(int((origin + seek_to) / time_base), stream=stream, any_frame=False, backward=True)
+                else:
+                    container.seek(int((origin + seek_to) * 1_000_000), any_frame=False, backward=True)
+            # Planar float in the stream's own layout, averaged here: FFmpeg's own
+            # stereo-to-mono downmix is (L + R) / sqrt(2), 1.41 times louder than the
+            # channel mean libsndfile's path gives, and the two paths must agree.
+            resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=rate)
+            start = int(round(offset * rate))
+            stop = None if duration is None else start + int(round(duration * rate))
             chunks: list[np.ndarray] = []
-            first_time: float | None = None
-            wanted = None if duration is None else int(round(duration * rate))
-            have = 0
+            position: int | None = None  # sample index of the next decoded sample
             for frame in container.decode(stream):
-                if first_time is None:
-                    first_time = float(frame.time or 0.0)
+                if frame.time is not None:
+                    position = int(round((float(frame.time) - origin) * rate))
+                elif position is None:
+                    position = 0
                 for converted in resampler.resample(frame):
-                    chunk = converted.to_ndarray().reshape(-1)
-                    chunks.append(chunk)
-                    have += chunk.size
-                if wanted is not None and have >= wanted + int(max(0.0, offset - (first_time or 0.0)) * rate):
+                    chunk = converted.to_ndarray().mean(axis=0)
+                    first = max(start - position, 0)
+                    last = chunk.size if stop is None else min(chunk.size, stop - position)
+                    if last > first:
+                        chunks.append(chunk[first:last])
+                    position += chunk.size
+                if stop is not None and position is not None and position >= stop:
                     break
     except _Unsupported:
         raise
@@ -137,13 +182,7 @@ def _load_pyav(path: Path, offset: float, duration: float | None) -> tuple[np.nd
         raise _Unsupported(f"ffmpeg: {error}") from None
     if not chunks:
         raise _Unsupported("ffmpeg: no audio frames decoded")
-    samples = np.concatenate(chunks).astype(np.float32, copy=False)
-    # A seek lands on a frame boundary at or before the offset: drop the lead-in.
-    skip = int(round(max(0.0, offset - (first_time or 0.0)) * rate))
-    samples = samples[skip:]
-    if wanted is not None:
-        samples = samples[:wanted]
-    return samples, rate
+    return np.concatenate(chunks).astype(np.float32, copy=False), rate
 
 
 def _resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
