@@ -36,11 +36,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from ml.audio.baseline import MfccStatsEmbedder
+from ml.audio.taggers import taggers_parse
 from ml.config import AudioConfig, LyricsConfig
 from ml.embedder import Embedder, l2_normalise
 from ml.errors import MLError
@@ -115,7 +116,87 @@ def manifest_read(path: str | Path) -> list[ManifestRow]:
     return rows
 
 
-def _embed_all(embedder: Embedder, items: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+class EmbeddingCache:
+    """Vectors already computed, keyed by embedder version and item, kept in an ``.npz`` between runs.
+
+    Scoring one set of tracks under several labels (genre, then album) or
+    re-rendering a report then embeds each track once. The key is a hash of
+    the version and the item (a path or a lyrics text), so a changed model
+    or setting never reuses a stale vector.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.vectors: dict[str, np.ndarray] = {}
+        if path is not None and path.is_file():
+            with np.load(path, allow_pickle=False) as stored:
+                self.vectors = {key: stored[key] for key in stored.files}
+
+    @staticmethod
+    def key(version: str, item: str) -> str:
+        import hashlib
+
+        return hashlib.sha1(f"{version}\0{item}".encode("utf-8")).hexdigest()
+
+    def get(self, version: str, item: str) -> np.ndarray | None:
+        return self.vectors.get(self.key(version, item))
+
+    def put(self, version: str, item: str, vector: np.ndarray) -> None:
+        self.vectors[self.key(version, item)] = np.asarray(vector, dtype=np.float32)
+
+    def save(self) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            arrays: dict[str, Any] = dict(self.vectors)
+            np.savez(self.path, **arrays)
+
+
+class SharedAnalysis:
+    """Several pretrained audio models scored from one analysis of each file.
+
+    One :class:`ml.audio.cnn_embedder.CnnEmbedder` holding every tagger the
+    models use decodes each file once; :meth:`view` gives each model its own
+    embedder whose vectors are that model's blocks of the shared vector,
+    exactly as the model alone would make them (unit blocks side by side,
+    scaled to unit length).
+    """
+
+    def __init__(self, models: Sequence[str], build: Callable[[str], Embedder]) -> None:
+        self.models = list(models)
+        parts: list[str] = []
+        for model in self.models:
+            taggers = taggers_parse(model)
+            if taggers is None:
+                raise ManifestError(f"{model!r} is not a pretrained tagger; it cannot share an analysis")
+            parts.extend(t.key for t in taggers if t.key not in parts)
+        self.parts = parts
+        self.union = build("+".join(parts))
+        self._vectors: dict[str, np.ndarray] = {}
+        self._sizes = [t.vector_dim for t in taggers_parse("+".join(parts)) or []]
+
+    def _union_vector(self, item: str) -> np.ndarray:
+        if item not in self._vectors:
+            self._vectors[item] = self.union.embed([item])[0]
+        return self._vectors[item]
+
+    def view(self, model: str) -> Embedder:
+        wanted = [t.key for t in taggers_parse(model) or []]
+        edges = np.cumsum([0, *self._sizes])
+        columns = np.concatenate([np.arange(edges[self.parts.index(k)], edges[self.parts.index(k) + 1]) for k in wanted])
+        analysis = self
+
+        class _View:
+            name = model
+            version = analysis.union.version.replace("+".join(analysis.parts), model, 1)
+            dim = int(columns.size)
+
+            def embed(self, items: Sequence[str]) -> np.ndarray:
+                return l2_normalise(np.stack([analysis._union_vector(item)[columns] for item in items]))
+
+        return _View()
+
+
+def _embed_all(embedder: Embedder, items: Sequence[str | None], cache: EmbeddingCache | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Vectors ``(n, dim)`` and a present mask ``(n,)``; failures are skipped and reported."""
     vectors = np.zeros((len(items), embedder.dim), dtype=np.float32)
     present = np.zeros(len(items), dtype=bool)
@@ -123,9 +204,15 @@ def _embed_all(embedder: Embedder, items: Sequence[str | None]) -> tuple[np.ndar
     for row, item in enumerate(items):
         if item is None:
             continue
+        stored = cache.get(embedder.version, item) if cache is not None else None
+        if stored is not None and stored.shape == (embedder.dim,):
+            vectors[row], present[row] = stored, True
+            continue
         try:
             vectors[row] = embedder.embed([item])[0]
             present[row] = True
+            if cache is not None:
+                cache.put(embedder.version, item, vectors[row])
         except (MLError, RuntimeError, ValueError, OSError) as error:
             failures.append(f"{item}: {error}")
     return vectors, present, failures
@@ -154,13 +241,18 @@ def evaluate(
     seed: int = 0,
     fusion: FusionModel | None = None,
     whitenings: Sequence[str] = WHITENINGS,
+    cache: EmbeddingCache | None = None,
+    learned_combination: bool = False,
 ) -> dict[str, Any]:
     """The report for ``rows``: a ``"methods"`` object keyed by method name, plus counts and failures.
 
     Hybrid rows combine the first audio and the first lyrics embedder at
     ``balance`` and over :data:`SWEEP`; ``fusion`` (a
     :class:`ml.fusion.learned.FusionModel`) adds the learned row;
-    ``whitenings`` are compared in ``report["whitening"]``.
+    ``whitenings`` are compared in ``report["whitening"]``. With
+    ``learned_combination`` and several audio embedders,
+    ``report["combination"]`` compares their plain concatenation with two
+    learned combinations on held-out artists (:func:`combination_held_out`).
     """
     labels = [r.label for r in rows]
     groups = [r.group for r in rows]
@@ -176,7 +268,7 @@ def evaluate(
 
     def run(name: str, modality: str, embedder: Embedder, items: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
         started = time.perf_counter()
-        vectors, present, failed = _embed_all(embedder, items)
+        vectors, present, failed = _embed_all(embedder, items, cache)
         timings[name] = round(time.perf_counter() - started, 2)
         if failed:
             failures[name] = failed
@@ -205,6 +297,10 @@ def evaluate(
         if len(kinds) == 2:
             rows_of_kind[f"hybrid-{balance:.2f}"] = neighbour_precision(_similarity(kinds, balance_weights(balance)), labels, groups, ks)
         whitening[kind] = rows_of_kind
+    combination = None
+    if learned_combination and len(audio_results) >= 2:
+        names = [e.name for e in audio_embedders]
+        combination = combination_held_out(dict(zip(names, audio_results)), labels, groups, seed=seed, k=max(ks))
     if baseline_embedder is not None:
         run("baseline:mfcc", "audio", baseline_embedder, audio_items)
     has_any = np.array([a is not None or t is not None for a, t in zip(audio_items, lyrics_items)])
@@ -225,7 +321,75 @@ def evaluate(
         "whitening": whitening,
         "embed_seconds": timings,
         "failures": failures,
+        **({"combination": combination} if combination is not None else {}),
     }
+
+
+#: Weights a learned combination may give each model's block.
+COMBINATION_WEIGHTS = (0.0, 0.5, 1.0, 2.0)
+
+
+def combination_held_out(
+    blocks: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    labels: Sequence[str],
+    groups: Sequence[str],
+    *,
+    folds: int = 4,
+    seed: int = 0,
+    k: int = 10,
+    projection_epochs: int = 100,
+) -> dict[str, Any]:
+    """The models' concatenation against learned combinations, on held-out artists.
+
+    ``blocks[name] = (standardised vectors (n, dim), present (n,))`` per
+    model. Artists are dealt into ``folds`` folds (seeded); for each fold the
+    combinations are fitted on the other folds' tracks and every method is
+    scored on the fold's own tracks only (artist-filtered p@k, neighbours
+    among the fold). Methods: ``concatenation`` (every block at weight 1),
+    ``learned_weights`` (one weight per block from :data:`COMBINATION_WEIGHTS`,
+    the best on the training folds), ``learned_projection`` (the
+    concatenation through a 64-d projection trained by
+    :func:`ml.fusion.learned.fusion_train`, genre-positive pairs across
+    artists). Returns the per-fold and mean p@k and the chosen weights.
+    """
+    import itertools
+
+    from ml.fusion.learned import FusionData, FusionModel, FusionTrainConfig, codes, fusion_train, held_out_precision
+
+    names = list(blocks)
+    present = np.logical_and.reduce([p for _, p in blocks.values()])
+    scaled = {m: v / np.sqrt(v.shape[1]) for m, (v, _) in blocks.items()}
+
+    def combined(weights: Sequence[float]) -> np.ndarray:
+        return l2_normalise(np.concatenate([w * scaled[m] for w, m in zip(weights, names)], axis=1))
+
+    grid = [w for w in itertools.product(COMBINATION_WEIGHTS, repeat=len(names)) if any(w)]
+    vectors = {w: combined(w) for w in grid}
+    ones = tuple(1.0 for _ in names)
+    artists = sorted(set(groups))
+    order = np.random.default_rng(seed).permutation(len(artists))
+    fold_of = {artists[i]: position % folds for position, i in enumerate(order)}
+    fold = np.array([fold_of[g] for g in groups])
+    out: dict[str, list[Any]] = {"concatenation": [], "learned_weights": [], "learned_projection": [], "weights": []}
+    for f in range(folds):
+        test = np.flatnonzero((fold == f) & present)
+        train = np.flatnonzero((fold != f) & present)
+
+        def precision(v: np.ndarray, rows: np.ndarray) -> float | None:
+            return held_out_precision({"audio": (v, present)}, labels, groups, rows, balance=1.0, k=k)
+
+        best = max(grid, key=lambda w: precision(vectors[w], train) or 0.0)
+        out["weights"].append(dict(zip(names, best)))
+        out["concatenation"].append(precision(vectors[ones], test))
+        out["learned_weights"].append(precision(vectors[best], test))
+        data = FusionData(vectors={"audio": (vectors[ones], present)}, labels=list(labels), groups=list(groups), positives=[codes(list(labels))])
+        projections = fusion_train(data, train, FusionTrainConfig(dim=64, balance=1.0, epochs=projection_epochs, seed=seed))
+        out["learned_projection"].append(precision(FusionModel("held-out", projections).apply("audio", vectors[ones]), test))
+    summary: dict[str, Any] = {"blocks": names, "folds": folds, "k": k, "per_fold": out}
+    for method in ("concatenation", "learned_weights", "learned_projection"):
+        values = [v for v in out[method] if v is not None]
+        summary[method] = round(float(np.mean(values)), 4) if values else None
+    return summary
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -242,6 +406,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ks", type=int, nargs="+", default=list(DEFAULT_KS), help="the k of p@k (a 10-track manifest needs k <= 8)")
     parser.add_argument("--fusion-model", type=Path, default=None, help="a learned fusion folder (data/models/fusion/<version>) to score too")
+    parser.add_argument("--learned-combination", action="store_true", help="with several --audio-model: compare their concatenation with learned combinations on held-out artists")
+    parser.add_argument("--embeddings-cache", type=Path, default=None, help="an .npz keeping computed vectors between runs (e.g. the same tracks under another label)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
@@ -249,13 +415,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = manifest_read(args.manifest)
         has_audio = any(r.audio_path for r in rows) and not args.no_audio
         has_lyrics = any(r.lyrics for r in rows) and not args.no_lyrics
-        audio = [audio_embedder_build(AudioConfig(model=m, max_seconds=args.max_seconds, segments=args.segments)) for m in (args.audio_model or [AudioConfig().model])] if has_audio else []
+        audio_models = args.audio_model or [AudioConfig().model]
+        audio: list[Embedder] = []
+        if has_audio:
+
+            def build(model: str) -> Embedder:
+                return audio_embedder_build(AudioConfig(model=model, max_seconds=args.max_seconds, segments=args.segments))
+
+            pretrained = [m for m in audio_models if taggers_parse(m) is not None]
+            # Several pretrained models: one analysis of each file serves them all.
+            shared = SharedAnalysis(pretrained, build) if len(pretrained) > 1 else None
+            audio = [shared.view(m) if shared is not None and m in pretrained else build(m) for m in audio_models]
         lyrics = [lyrics_embedder_build(LyricsConfig(model=m)) for m in (args.lyrics_model or [LyricsConfig().model])] if has_lyrics else []
         baseline = MfccStatsEmbedder(max_seconds=args.max_seconds) if has_audio else None
         fusion = None
         if args.fusion_model is not None:
             fusion = FusionModel.load(args.fusion_model)
-        report = evaluate(rows, audio_embedders=audio, lyrics_embedders=lyrics, baseline_embedder=baseline, balance=args.balance, seed=args.seed, fusion=fusion, ks=tuple(args.ks))
+        cache = EmbeddingCache(args.embeddings_cache)
+        report = evaluate(rows, audio_embedders=audio, lyrics_embedders=lyrics, baseline_embedder=baseline, balance=args.balance, seed=args.seed, fusion=fusion, ks=tuple(args.ks), cache=cache, learned_combination=args.learned_combination)
+        cache.save()
     except MLError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

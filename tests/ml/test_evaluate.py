@@ -97,3 +97,50 @@ def test_learned_fusion_row_and_whitening_comparison(small_manifest):
     standardise = report["whitening"]["standardise"]
     assert standardise["audio"] == report["methods"]["audio:mfcc-stats"]
     assert standardise["hybrid-0.50"] == report["methods"]["hybrid:weighted-0.50"]
+
+
+def test_several_pretrained_models_share_one_analysis_and_match_their_own_vectors(small_manifest, tmp_path):
+    from ml.audio.checkpoint import CheckpointError
+    from ml.config import AudioConfig
+    from ml.evaluate import SharedAnalysis
+    from ml.registry import audio_embedder_build
+
+    build = lambda model: audio_embedder_build(AudioConfig(model=model, segments=1))
+    try:
+        shared = SharedAnalysis(["musicnn-mtt", "vgg-msd", "musicnn-mtt+vgg-msd"], build)
+    except CheckpointError as error:
+        pytest.skip(f"musicnn checkpoints unavailable: {error}")
+    path = str(small_manifest.parent / "t0.flac")
+    for model in ("musicnn-mtt", "vgg-msd", "musicnn-mtt+vgg-msd"):
+        view, alone = shared.view(model), build(model)
+        assert view.dim == alone.dim and view.version == alone.version
+        np.testing.assert_allclose(view.embed([path]), alone.embed([path]), atol=1e-5)
+
+
+def test_learned_combinations_are_judged_on_held_out_artists(rng):
+    from ml.evaluate import combination_held_out
+
+    # Block "signal" separates the labels across artists; block "noise" clusters the tracks in groups that have
+    # nothing to do with the labels: the concatenation is misled by it, a learned weighting drops it.
+    n = 80
+    labels = [str(i % 2) for i in range(n)]
+    groups = [f"artist{i // 4}" for i in range(n)]
+    signal = rng.standard_normal((n, 8)) + 0.8 * np.array([[1.0 if lab == "1" else -1.0] for lab in labels])
+    noise = 3.0 * rng.standard_normal((6, 16))[rng.integers(0, 6, size=n)] + rng.standard_normal((n, 16))
+    blocks = {name: (v / np.linalg.norm(v, axis=1, keepdims=True), np.ones(n, bool)) for name, v in (("signal", signal), ("noise", noise))}
+    result = combination_held_out(blocks, labels, groups, folds=4, k=5, projection_epochs=20)
+    assert result["blocks"] == ["signal", "noise"] and len(result["per_fold"]["weights"]) == 4
+    assert result["learned_weights"] > result["concatenation"]
+    assert all(weights["signal"] > weights["noise"] for weights in result["per_fold"]["weights"])
+    assert result["learned_projection"] is not None
+
+
+def test_an_embeddings_cache_serves_a_second_run(small_manifest, tmp_path):
+    cache = tmp_path / "vectors.npz"
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    args = ["--max-seconds", "5", "--audio-model", "mfcc-stats", "--no-lyrics", "--embeddings-cache", str(cache)]
+    assert main([str(small_manifest), "--out", str(first), *args]) == 0
+    stored = np.load(cache)
+    assert len(stored.files) == 8  # one vector per track of the audio model (the MFCC baseline row is not cached separately)
+    assert main([str(small_manifest), "--out", str(second), *args]) == 0
+    assert json.loads(first.read_text())["methods"] == json.loads(second.read_text())["methods"]
