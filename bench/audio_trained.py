@@ -1,29 +1,38 @@
-"""The trained-CNN row of the audio evaluation: train on some artists, judge on the others.
+"""The trained rows of the audio evaluation: fine-tune (and, for comparison, train from scratch) on some artists, judge on the others.
 
-    python -m bench.audio_trained [--manifest ../shared/data/manifests/emotify_genre.csv] [--epochs 15]
+    python -m bench.audio_trained [--manifest ../shared/data/manifests/emotify_genre.csv] [--base M] [--epochs 30] [--scratch] [--out trained.json]
 
-Holds out a quarter of the manifest's artists, trains ``train_audio``'s CNN
-(ml/audio/train.py) on the rest, then scores the held-out tracks only (each
-query's neighbours are other held-out tracks, artist-filtered) with the MFCC
-baseline, the pretrained musicnn and the trained CNN, by genre and (with the
-album manifest) by album. Prints JSON.
+Holds out a quarter of the manifest's artists (seeded), fine-tunes the
+pretrained ``--base`` model (``ml/audio/finetune.py``: frozen front end,
+contrastive + genre + album supervision + tag distillation; its own
+validation and test artists come out of the remaining three quarters) on the
+rest, then scores the held-out tracks only (each query's neighbours are other
+held-out tracks, artist-filtered) with the MFCC baseline, the pretrained
+base, the fine-tuned model and, with ``--scratch``, ``train_audio``'s CNN
+trained from scratch, by genre and (with the album manifest) by album.
+Prints JSON (and writes ``--out``), with the fine-tuning run's own
+serve / keep-off decision.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = ROOT.parent / "shared" / "data" / "manifests" / "emotify_genre.csv"
 DEFAULT_ALBUMS = ROOT.parent / "shared" / "data" / "manifests" / "emotify_album.csv"
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
     from ml.audio.baseline import MfccStatsEmbedder
+    from ml.audio.finetune import FineTuneConfig, FineTuneItem, audio_finetune
     from ml.audio.train import TrainConfig, TrainItem, artist_split, audio_cnn_train, trained_embedder_build
     from ml.config import AudioConfig
     from ml.evaluate import evaluate, manifest_read
@@ -32,43 +41,71 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST)
     parser.add_argument("--albums", type=Path, default=DEFAULT_ALBUMS, help="the same tracks labelled by album; scored on the same held-out tracks")
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--base", default=AudioConfig().model, help="the pretrained model fine-tuned")
+    parser.add_argument("--epochs", type=int, default=FineTuneConfig().epochs)
+    parser.add_argument("--scratch", action="store_true", help="also train the from-scratch CNN of train_audio (slow)")
     parser.add_argument("--test-share", type=float, default=0.25)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     if not args.manifest.is_file():
         print(f"skipped: no manifest at {args.manifest} (the shared Emotify data is absent)", file=sys.stderr)
         return {}
+    load_before = os.getloadavg()
     rows = [r for r in manifest_read(args.manifest) if r.audio_path]
-    items = [TrainItem(str(r.audio_path), r.group, r.label) for r in rows]
-    train_rows, test_rows = artist_split(items, share=args.test_share, seed=args.seed)
-    started = time.perf_counter()
+    album_of = {r.track_id: r.label for r in manifest_read(args.albums)} if args.albums.is_file() else {}
+    split_items = [TrainItem(str(r.audio_path), r.group, r.label) for r in rows]
+    train_rows, test_rows = artist_split(split_items, share=args.test_share, seed=args.seed)
+    held_out = [rows[i] for i in test_rows]
+    output: dict[str, Any] = {
+        "manifest": str(args.manifest),
+        "base": args.base,
+        "train_artists_tracks": len(train_rows),
+        "test_tracks": len(test_rows),
+        "test_artists": len({rows[i].group for i in test_rows}),
+    }
     with tempfile.TemporaryDirectory(prefix="crossfade-trained-") as folder:
-        result = audio_cnn_train([items[i] for i in train_rows], folder, config=TrainConfig(epochs=args.epochs, seed=args.seed))
-        train_s = time.perf_counter() - started
-        trained = trained_embedder_build(result.folder)
-        held_out = [rows[i] for i in test_rows]
-        embedders = dict(audio_embedders=[audio_embedder_build(AudioConfig(model="musicnn-mtt")), trained], baseline_embedder=MfccStatsEmbedder(), seed=args.seed)
-        report = evaluate(held_out, **embedders)
-        album_methods = None
+        started = time.perf_counter()
+        items = [FineTuneItem(str(rows[i].audio_path), rows[i].group, rows[i].label, album_of.get(rows[i].track_id, "")) for i in train_rows]
+        tuned = audio_finetune(items, folder, config=FineTuneConfig(base=args.base, epochs=args.epochs, seed=args.seed))
+        output["fine_tune"] = {
+            "seconds": round(time.perf_counter() - started, 1),
+            "best_epoch": tuned.best_epoch,
+            "epochs_run": len(tuned.history),
+            "train_tracks": tuned.train_tracks,
+            "validation_tracks": tuned.validation_tracks,
+            "test_tracks": tuned.test_tracks,
+            "decision": tuned.decision,
+            "history": tuned.history,
+        }
+        models_dir = Path(folder)
+        embedders: list[Any] = [
+            audio_embedder_build(AudioConfig(model=args.base)),
+            audio_embedder_build(AudioConfig(model=f"trained:{tuned.version}", models_dir=models_dir)),
+        ]
+        if args.scratch:
+            started = time.perf_counter()
+            scratch = audio_cnn_train([split_items[i] for i in train_rows], folder, config=TrainConfig(epochs=15, seed=args.seed))
+            output["scratch"] = {"seconds": round(time.perf_counter() - started, 1), "best_epoch": scratch.best_epoch}
+            embedders.append(trained_embedder_build(scratch.folder))
+        names = [f"audio:{args.base}", "audio:fine-tuned", "audio:trained-cnn"][: len(embedders)]
+        for embedder, name in zip(embedders, names):
+            embedder.name = name.partition(":")[2]
+        common = dict(audio_embedders=embedders, baseline_embedder=MfccStatsEmbedder(), seed=args.seed)
+        output["methods"] = evaluate(held_out, **common)["methods"]
         if args.albums.is_file():
             # The split stays the genre manifest's (by artist); only the label changes.
             held_ids = {r.track_id for r in held_out}
             album_rows = [r for r in manifest_read(args.albums) if r.track_id in held_ids]
-            album_methods = evaluate(album_rows, **embedders)["methods"]
-    output = {
-        "manifest": str(args.manifest),
-        "train_tracks": result.train_tracks,
-        "validation_tracks": result.validation_tracks,
-        "test_tracks": len(test_rows),
-        "test_artists": len({rows[i].group for i in test_rows}),
-        "best_epoch": result.best_epoch,
-        "stopped_early": result.stopped_early,
-        "train_s": round(train_s, 1),
-        "methods": report["methods"],
-        "album_methods": album_methods,
-    }
-    print(json.dumps(output, indent=2))
+            output["album_methods"] = evaluate(album_rows, **common)["methods"]
+    output["load_average_before"] = [round(x, 2) for x in load_before]
+    output["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    output["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    text = json.dumps(output, indent=2)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    print(text)
     return output
 
 
