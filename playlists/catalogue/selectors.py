@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.db.models import QuerySet
 
+from ml.audio.describe import TagTable
+from ml.audio.tags import VOCABULARY_NAMES, tag_label, tag_vocabulary, tags_ranked
+from ml.playlist.prompts import prompt_parts, prompt_search
 from ml.text.search import lyrics_search
 from playlists import engine
+from playlists.engine import Serving
 from playlists.errors import IndexNotReadyError
 from playlists.models import Embedding, Track
 
@@ -38,16 +43,31 @@ def track_list(*, query: str = "", genre: str = "", language: str = "", lyrics: 
     return tracks
 
 
-def track_facets() -> dict[str, list[str]]:
-    """Values to offer in the catalogue's filters."""
+@dataclass(frozen=True)
+class TagFacet:
+    """One audio tag offered as a filter: its key (``"mtt:piano"``), the name shown, and its vocabulary's data set."""
+
+    key: str
+    label: str
+    vocabulary: str
+
+
+def track_facets() -> dict[str, Any]:
+    """Values to offer in the catalogue's filters: genres, languages, and the audio tags some track is fairly sure of, by vocabulary."""
     genres: set[str] = set()
     for value in Track.objects.exclude(genre="").values_list("genre", flat=True).distinct():
         genres.update(g.strip() for g in value.split(";") if g.strip())
     languages = sorted(set(Track.objects.exclude(language="").values_list("language", flat=True)))
-    tags: set[str] = set()
-    for top in Track.objects.exclude(audio_tags={}).only("audio_tags").iterator():
-        tags.update(top.audio_top_tags)
-    return {"genres": sorted(genres, key=str.casefold), "languages": languages, "audio_tags": sorted(tags)}
+    keys: set[str] = set()
+    for tags in Track.objects.exclude(audio_tags={}).values_list("audio_tags", flat=True).iterator():
+        for vocabulary in {tag_vocabulary(key) for key in tags}:
+            keys.update(tags_ranked(tags, vocabulary=vocabulary))
+    order = list(VOCABULARY_NAMES)
+    facets = sorted(
+        (TagFacet(key, tag_label(key), VOCABULARY_NAMES.get(tag_vocabulary(key), "other")) for key in keys),
+        key=lambda f: (order.index(tag_vocabulary(f.key)) if tag_vocabulary(f.key) in order else len(order), f.label),
+    )
+    return {"genres": sorted(genres, key=str.casefold), "languages": languages, "audio_tags": facets}
 
 
 def track_get(track_id: int) -> Track:
@@ -88,9 +108,78 @@ def track_theme_search(prompt: str, *, limit: int = 20) -> list[Neighbour]:
     return _neighbours(ids, scores)
 
 
+@dataclass(frozen=True)
+class PromptNeighbour:
+    """A track matching a prompt: its combined score, its lyrics cosine and sound score (None where not matched that way), the tags it matched."""
+
+    track: Track
+    score: float
+    lyrics: float | None
+    sound: float | None
+    matched: list[str]
+
+
+def track_prompt_search(prompt: str, *, mode: str = "lyrics", limit: int = 20) -> list[PromptNeighbour]:
+    """Tracks matching a prompt by lyrics (a theme), by sound (audio tags) or both, best first (:mod:`ml.playlist.prompts`).
+
+    Raises :class:`IndexNotReadyError` before the first reindex,
+    :class:`ml.playlist.prompts.PromptModeError` for an unknown mode or a
+    sound prompt on an untagged catalogue, :class:`ml.text.search.ThemeQueryError` /
+    :class:`ml.audio.describe.SoundQueryError` for an empty or overlong prompt
+    and :class:`ml.errors.IndexMismatchError` when the lyrics index comes from another encoder.
+    """
+    serving = engine.serving_or_raise()
+    excluded = list(Track.objects.filter(excluded=True).values_list("id", flat=True))
+    parts = prompt_parts(prompt, mode)
+    found = prompt_search(
+        serving.index,
+        prompt,
+        mode=mode,
+        k=min(limit, MAX_THEME_RESULTS),
+        lyrics_encoder=engine.embedder_get("lyrics"),
+        tags=serving_tag_table(serving) if parts.sound else None,
+        vocabulary=engine.sound_vocabulary() if parts.sound else None,
+        exclude=excluded,
+    )
+    tracks = Track.objects.select_related("artist", "album").in_bulk([int(i) for i in found.ids])
+
+    def number(value: float) -> float | None:
+        return None if np.isnan(value) else round(float(value), 4)
+
+    return [
+        PromptNeighbour(tracks[int(i)], float(score), number(lyrics), number(sound), matched)
+        for i, score, lyrics, sound, matched in zip(found.ids, found.scores, found.lyrics, found.sound, found.matched)
+        if int(i) in tracks
+    ]
+
+
 def _neighbours(ids: np.ndarray, scores: np.ndarray) -> list[Neighbour]:
     tracks = Track.objects.select_related("artist", "album").in_bulk([int(i) for i in ids])
     return [Neighbour(tracks[int(i)], float(s)) for i, s in zip(ids, scores) if int(i) in tracks]
+
+
+def audio_tag_table(track_ids: np.ndarray) -> TagTable | None:
+    """The stored audio tags of ``track_ids`` (int64 ``(n,)``) as one table; None when none of them is tagged."""
+    tags: dict[int, dict[str, float]] = {}
+    wanted = [int(i) for i in track_ids]
+    for start in range(0, len(wanted), 5000):
+        for track_id, values in Track.objects.filter(id__in=wanted[start : start + 5000]).exclude(audio_tags={}).values_list("id", "audio_tags"):
+            if isinstance(values, dict) and values:
+                tags[int(track_id)] = {str(k): float(v) for k, v in values.items() if isinstance(v, (int, float))}
+    return TagTable.from_tags(tags) if tags else None
+
+
+def serving_tag_table(serving: Serving) -> TagTable | None:
+    """The audio tags of the serving version's tracks: the table saved with the version, else the catalogue's (an index built before tags were saved)."""
+
+    def load() -> TagTable | None:
+        stored = TagTable.load(serving.folder) if serving.folder is not None else None
+        if stored is not None:
+            return stored
+        audio = serving.index.indexes.get("audio")
+        return audio_tag_table(audio.store.ids) if audio is not None and len(audio) else None
+
+    return serving.tag_tables.get(serving.version, load)
 
 
 def track_embedding_states(track: Track) -> dict[str, Embedding]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from ml.audio.tags import VOCABULARY_NAMES, tag_label, tag_vocabulary, tags_ranked
+
 
 class Artist(models.Model):
     name = models.CharField(max_length=300, unique=True)
@@ -46,7 +48,7 @@ class TrackQuerySet(models.QuerySet["Track"]):
         return self.filter(artist__name__iexact=name)
 
     def with_audio_tag(self, tag: str, *, threshold: float = 0.2) -> "TrackQuerySet":
-        """Tracks the audio tagger gave ``tag`` a probability of at least ``threshold``."""
+        """Tracks a tagger gave the tag key ``tag`` (``"mtt:piano"``, ``"msd:rock"``) a probability of at least ``threshold``."""
         return self.filter(**{f"audio_tags__{tag}__gte": threshold})
 
     def by_vocals(self, vocals: bool) -> "TrackQuerySet":
@@ -97,7 +99,11 @@ class Track(models.Model):
     isrc = models.CharField(max_length=16, blank=True)
     spotify = models.JSONField(default=dict, blank=True, help_text="Spotify metadata (audio features, popularity...). Metadata only, never training data.")
 
-    audio_tags = models.JSONField(default=dict, blank=True, help_text="Tag probabilities from the audio tagger (MagnaTagATune tags for musicnn-mtt), filled by reindex.")
+    audio_tags = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Tag probabilities from the audio taggers, keyed by vocabulary: 'mtt:piano' (MagnaTagATune), 'msd:rock' (Million Song Dataset); filled by reindex.",
+    )
     audio_vocals = models.FloatField(null=True, blank=True, help_text="How sure the audio tagger is that the track has vocals (0–1); empty until tagged.")
 
     excluded = models.BooleanField(default=False, help_text="Never put this track in a playlist.")
@@ -114,9 +120,18 @@ class Track(models.Model):
 
     @property
     def audio_top_tags(self) -> list[str]:
-        """Up to five audio tags the tagger is fairly sure of, most likely first (the best one at least)."""
-        ranked = sorted(self.audio_tags.items(), key=lambda item: -item[1])
-        return [tag for rank, (tag, p) in enumerate(ranked[:5]) if p >= 0.2 or rank == 0]
+        """Names of up to five audio tags the taggers are fairly sure of, most likely first (the best one at least)."""
+        return list(dict.fromkeys(tag_label(key) for key in tags_ranked(self.audio_tags or {})))
+
+    @property
+    def audio_tags_by_vocabulary(self) -> list[tuple[str, list[str]]]:
+        """``[(data set name, [tag names])]``: each tagger's vocabulary's top tags, for the track page."""
+        tags = self.audio_tags or {}
+        present = dict.fromkeys(tag_vocabulary(key) for key in tags)
+        return [
+            (VOCABULARY_NAMES.get(vocabulary, vocabulary or "tags"), [tag_label(key) for key in tags_ranked(tags, vocabulary=vocabulary)])
+            for vocabulary in sorted(present, key=lambda v: list(VOCABULARY_NAMES).index(v) if v in VOCABULARY_NAMES else len(VOCABULARY_NAMES))
+        ]
 
     @property
     def genres(self) -> list[str]:

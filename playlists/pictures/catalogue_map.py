@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 
+from ml.audio.tags import tag_label
 from ml.fusion.projection import project_2d
 from ml.progress import Progress, progress_silent
 from ml.text.language import language_label
@@ -87,7 +88,7 @@ def _group_of(track: Track, colour_by: str) -> str:
         tags = getattr(track, "audio_tags", None)  # added by the audio-tagging work; absent before it
         tag: str
         if isinstance(tags, dict) and tags:
-            tag = max(tags.items(), key=lambda kv: kv[1])[0]
+            tag = tag_label(max(tags.items(), key=lambda kv: kv[1])[0])
             return tag
         if isinstance(tags, (list, tuple)) and tags:
             first = tags[0]
