@@ -21,6 +21,7 @@ from typing import Callable, Generic, Hashable, Mapping, TypeVar
 import numpy as np
 from django.conf import settings
 
+from ml.audio.describe import SoundVocabulary, TagTable
 from ml.config import EngineConfig
 from ml.embedder import Embedder
 from ml.fusion.hybrid import HybridIndex
@@ -75,14 +76,19 @@ class Serving:
 
     ``prompts`` caches prompt vectors of the lyrics encoder the index was
     built with (encoding a prompt costs more than the rest of a request);
-    ``tastes`` caches per-user taste models fitted on this index's vectors.
+    ``tastes`` caches per-user taste models fitted on this index's vectors;
+    ``tag_tables`` holds the audio tags of this version's tracks, read once
+    (:func:`playlists.catalogue.selectors.serving_tag_table`); ``folder`` is
+    the version's folder.
     """
 
     version: str
     index: HybridIndex
     meta: Mapping[str, object]
+    folder: Path | None = None
     prompts: BoundedCache[np.ndarray] = field(default_factory=lambda: BoundedCache(512))
     tastes: BoundedCache[TasteModel] = field(default_factory=lambda: BoundedCache(256))
+    tag_tables: BoundedCache[TagTable | None] = field(default_factory=lambda: BoundedCache(1))
 
     @property
     def model_versions(self) -> Mapping[str, str]:
@@ -124,7 +130,7 @@ class Engine:
             if current is not None and current.version == version:
                 return current
             meta = self.store.check(version)
-            snapshot = Serving(version=version, index=HybridIndex.load(self.store.root / version), meta=meta)
+            snapshot = Serving(version=version, index=HybridIndex.load(self.store.root / version), meta=meta, folder=self.store.root / version)
             self._serving = snapshot
             logger.info("serving index version %s", version)
             return snapshot
@@ -139,6 +145,8 @@ class Engine:
 
 #: Models are heavy and do not depend on where the index lives: one per model configuration.
 _embedders: BoundedCache[Embedder] = BoundedCache(8)
+#: The tag vocabulary encoded by a lyrics encoder, once per encoder version (about a hundred short texts).
+_vocabularies: BoundedCache[SoundVocabulary] = BoundedCache(4)
 #: One engine per configuration; a handful, since tests swap index folders.
 _engines: BoundedCache[Engine] = BoundedCache(8)
 
@@ -156,6 +164,12 @@ def engine_config() -> EngineConfig:
 def embedder_get(modality: str) -> Embedder:
     """The configured embedder of ``modality``."""
     return engine().embedder(modality)
+
+
+def sound_vocabulary() -> SoundVocabulary:
+    """Every audio tag's name and description encoded by the configured lyrics encoder, for search by sound in words."""
+    encoder = embedder_get("lyrics")
+    return _vocabularies.get(encoder.version, lambda: SoundVocabulary.build(encoder))
 
 
 def serving() -> Serving | None:

@@ -82,9 +82,14 @@ def modality_scores(left: VectorSet, right: VectorSet, modality: str) -> np.ndar
     return pair_scores(right, left, {modality: 1.0})
 
 
-def relevance(groups: Sequence[SeedGroup], candidates: VectorSet) -> np.ndarray:
-    """Mean score of each candidate over every seed row (rows it cannot be compared with ignored): float64 ``(c,)``, NaN if none."""
+def relevance(groups: Sequence[SeedGroup], candidates: VectorSet, extra: Sequence[np.ndarray] = ()) -> np.ndarray:
+    """Mean score of each candidate over every seed row (rows it cannot be compared with ignored): float64 ``(c,)``, NaN if none.
+
+    ``extra`` adds seed columns scored some other way than by vectors (a
+    prompt matched by sound): float ``(c,)`` each, NaN where a candidate has no score.
+    """
     columns = [scores_matrix(candidates, group, weights) for group, weights in groups]
+    columns += [np.asarray(column, dtype=np.float32).reshape(-1, 1) for column in extra]
     matrix = np.concatenate(columns, axis=1) if columns else np.zeros((rows(candidates), 0), np.float32)
     if not matrix.shape[1]:
         return np.full(rows(candidates), np.nan)

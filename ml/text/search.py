@@ -31,6 +31,29 @@ _FRAME = re.compile(
 )
 
 
+#: "songs about X" anywhere in a prompt, X running up to a "with" clause (what it sounds like) or the end.
+_THEME_CLAUSE = re.compile(
+    r"\b(?:songs?|tracks?|music|lyrics|tunes|песни|песня|песен|музыка|треки|chansons?|morceaux|musique|canciones|canción|temas|música|lieder|lied)"
+    r"\s+(?:(?:that\s+are\s+)?about|regarding|о|об|обо|про|sur|à\s+propos\s+d[eu']|sobre|acerca\s+de|über|von)\s+"
+    r"(?P<theme>.+?)(?=\s+(?:with|featuring|с|со|avec|mit|con)\s+|\s*[,;]|$)",
+    re.IGNORECASE,
+)
+
+
+def theme_clause_split(prompt: str) -> tuple[str, str]:
+    """``(theme, the rest)`` of a prompt that says what songs are about: "sad songs about rain with piano" -> ("rain", "sad with piano").
+
+    The theme is ``""`` when the prompt has no "songs about ..." clause; the
+    rest is what remains around it (how the music sounds), ``""`` when nothing does.
+    """
+    text = " ".join((prompt or "").split())
+    match = _THEME_CLAUSE.search(text)
+    if match is None:
+        return "", text
+    rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split())
+    return match.group("theme").strip(), rest.strip(" ,;")
+
+
 class ThemeQueryError(MLError):
     """A theme prompt is empty or too long."""
 

@@ -40,7 +40,10 @@ class _RecommendationsBase(Schema):
     seed_tracks: str = Field("", pattern=IDS_PATTERN + "|^$", description="Comma-separated Crossfade track ids (up to 5 seeds in total).")
     seed_artists: str = Field("", pattern=IDS_PATTERN + "|^$", description="Comma-separated Crossfade artist ids.")
     seed_genres: str = Field("", description="Spotify's genre seeds; not supported (use seed_text).")
-    seed_text: str = Field("", max_length=MAX_SEED_TEXT, description="A theme matched against lyrics (Crossfade).")
+    seed_text: str = Field("", max_length=MAX_SEED_TEXT, description="A text prompt (Crossfade): a theme matched against lyrics, a sound matched against audio tags, or both (see seed_text_mode).")
+    seed_text_mode: Literal["lyrics", "sound", "both"] = Field(
+        "lyrics", description="How seed_text is matched: lyrics (a theme), sound (“calm piano”: the audio taggers' tags), both (“sad songs about rain with piano”) (Crossfade)."
+    )
     limit: int = bounded("limit", 20)
     market: str = Field("", description="Accepted for compatibility; ignored.")
     balance: float | None = bounded("balance", None, description="Audio share of the similarity: 1 sound only, 0 lyrics only (Crossfade).")
@@ -159,6 +162,7 @@ def recommendations_settings(query: _RecommendationsBase) -> PlaylistSettings:
             seed_ids=seed_tracks,
             seed_artist_ids=seed_artists,
             seed_text=seed_text,
+            seed_text_mode=query.seed_text_mode,
             length=query.limit,
             balance=django_settings.CROSSFADE.default_balance if query.balance is None else query.balance,
             diversity=query.diversity,

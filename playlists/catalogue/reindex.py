@@ -23,7 +23,7 @@ from ml.progress import Progress
 from ml.text.clean import lyrics_clean, lyrics_word_count
 from playlists import engine
 from playlists.catalogue.languages import track_languages_fill
-from playlists.catalogue.selectors import embedding_vectors
+from playlists.catalogue.selectors import audio_tag_table, embedding_vectors
 from playlists.models import Embedding, FusionModel, Track
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,10 @@ def index_rebuild(
 
             def write(folder: Path) -> dict[str, Any]:
                 description = index.save(folder)
-                return {"catalogue_digest": digest, "counts": index.counts(), "tracks": len(index), **description}
+                tags = audio_tag_table(vectors["audio"][0]) if "audio" in vectors else None
+                if tags is not None:
+                    tags.save(folder)
+                return {"catalogue_digest": digest, "counts": index.counts(), "tracks": len(index), "audio_tags": len(tags or ()), **description}
 
             summary.version = store.publish(write, verify=HybridIndex.load)
             summary.published = True

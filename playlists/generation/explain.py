@@ -10,6 +10,9 @@ import re
 from collections import Counter
 from typing import Any
 
+import numpy as np
+
+from ml.audio.tags import tag_label
 from ml.fusion.hybrid import HybridIndex
 from ml.playlist.vectors import mean_modality_scores, modality_scores, rows, vectors_concat, vectors_of
 from ml.text.clean import lyrics_clean
@@ -47,6 +50,7 @@ def explanations(index: HybridIndex, chosen: list[Track], seeds: Seeds, settings
     lyrics_rows = [g for g in (seeds.catalogue if rows(seeds.catalogue) else None, seeds.text) if g is not None]
     lyrics_sim = mean_modality_scores(vectors, vectors_concat(index, lyrics_rows), "lyrics") if lyrics_rows and "lyrics" in index.indexes else None
     prompt_cos = modality_scores(vectors, seeds.text, "lyrics")[:, 0] if seeds.text is not None else None
+    sound_scores = seeds.sound.column(np.asarray([t.id for t in chosen], dtype=np.int64)) if seeds.sound is not None else None
     seed_tags: Counter[str] = Counter()
     seed_words: Counter[str] = Counter()
     for t in seed_tracks:
@@ -62,7 +66,7 @@ def explanations(index: HybridIndex, chosen: list[Track], seeds: Seeds, settings
         if lyrics_sim is not None and not math.isnan(float(lyrics_sim[row])):
             info["lyrics"] = round(float(lyrics_sim[row]), 4)
         tags = top_tags(track)
-        shared_tags = sorted((t for t in tags if t in seed_tags), key=lambda t: -tags[t])[:3]
+        shared_tags = list(dict.fromkeys(tag_label(t) for t in sorted((t for t in tags if t in seed_tags), key=lambda t: -tags[t])))[:3]
         if shared_tags:
             info["tags"] = shared_tags
         if track.id not in seed_ids:
@@ -72,6 +76,10 @@ def explanations(index: HybridIndex, chosen: list[Track], seeds: Seeds, settings
                 info["theme"] = shared_words
         if prompt_cos is not None and not math.isnan(float(prompt_cos[row])):
             info["prompt"] = {"text": settings.seed_text, "similarity": round(float(prompt_cos[row]), 4)}
+        if seeds.sound is not None and sound_scores is not None and track.id not in seed_ids:
+            matched = seeds.sound.table.matched(track.id, seeds.sound.query)
+            if matched:
+                info["sound"] = {"matched": matched, "score": round(float(sound_scores[row]), 4)}
         if taste_of is not None and track.id in taste_of:
             info["taste"] = round(float(taste_of[track.id]), 4)
         info["why"] = explanation_text(info)
@@ -96,6 +104,8 @@ def explanation_text(info: dict[str, Any]) -> str:
         parts.append("theme: " + ", ".join(info["theme"]))
     if "prompt" in info:
         parts.append(f"matches “{info['prompt']['text'][:40]}” {info['prompt']['similarity']:.2f}")
+    if info.get("sound"):
+        parts.append("matched: " + ", ".join(info["sound"]["matched"]))
     if "taste" in info:
         parts.append(f"you'd like it: {info['taste']:.0%}")
     return " · ".join(parts) or "close to the seeds"

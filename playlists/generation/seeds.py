@@ -5,13 +5,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ml.audio.describe import SoundQuery, SoundQueryError, TagTable, sound_query
+from ml.playlist.prompts import prompt_parts, sound_unit
 from ml.playlist.vectors import SeedGroup, VectorSet, rows, vectors_concat, vectors_of, vectors_single
 from ml.text.search import prompt_encode
 from playlists import engine
+from playlists.catalogue.selectors import serving_tag_table
 from playlists.engine import Serving
 from playlists.errors import IndexNotReadyError, SeedError, UploadError
 from playlists.generation.settings import ARTIST_SEED_TRACKS, PlaylistSettings
 from playlists.models import Artist, Track
+
+
+@dataclass(frozen=True)
+class SoundSeed:
+    """A prompt matched by sound: its weights over the tags and the serving version's tag table."""
+
+    query: SoundQuery
+    table: TagTable
+
+    def column(self, ids: np.ndarray) -> np.ndarray:
+        """The seed's score for each of ``ids`` in a cosine's range: float32 ``(n,)``, NaN for untagged tracks."""
+        return sound_unit(self.table.scores_of(ids, self.query))
+
+    def pool(self, k: int) -> np.ndarray:
+        """The ``k`` tracks the prompt matches best by sound: int64 ids."""
+        return self.table.search(self.query, k=k)[0]
 
 
 @dataclass
@@ -24,6 +43,7 @@ class Seeds:
     text: VectorSet | None  # one lyrics row
     audio: VectorSet | None  # upload rows (audio only)
     labels: list[str]
+    sound: SoundSeed | None = None  # the prompt (or its sound part) matched by audio tags
 
 
 def seeds_resolve(serving: Serving, settings: PlaylistSettings, messages: list[str]) -> Seeds:
@@ -58,11 +78,17 @@ def seeds_resolve(serving: Serving, settings: PlaylistSettings, messages: list[s
     catalogue_ids = [t.id for t in tracks if t.id in index] + [t.id for t in artist_tracks if t.id not in tracks_by_id]
     catalogue = vectors_of(index, catalogue_ids)
     text = None
+    sound = None
     if settings.seed_text:
-        if "lyrics" not in index.indexes:
-            messages.append("no lyrics are indexed, so the text prompt cannot match anything")
-        else:
-            text = vectors_single(index, "lyrics", prompt_vector(serving, settings.seed_text))
+        prompt = prompt_parts(settings.seed_text, settings.seed_text_mode)
+        if prompt.lyrics:
+            if "lyrics" not in index.indexes:
+                messages.append("no lyrics are indexed, so the text prompt cannot match lyrics")
+            else:
+                text = vectors_single(index, "lyrics", prompt_vector(serving, prompt.lyrics))
+        if prompt.sound:
+            sound = sound_seed(serving, prompt.sound, messages)
+        if text is not None or sound is not None:
             labels.append(f"“{settings.seed_text[:40]}”")
     audio = None
     if settings.seed_audio:
@@ -75,9 +101,25 @@ def seeds_resolve(serving: Serving, settings: PlaylistSettings, messages: list[s
             parts.append(vectors_single(index, "audio", np.asarray(upload["vector"], np.float32)))
             labels.append(str(upload.get("name", "upload")))
         audio = vectors_concat(index, parts)
-    if rows(catalogue) == 0 and text is None and audio is None:
+    if rows(catalogue) == 0 and text is None and audio is None and sound is None:
         raise IndexNotReadyError("none of the seeds is indexed yet; run `manage.py reindex`")
-    return Seeds(tracks, artist_tracks, catalogue, text, audio, labels)
+    return Seeds(tracks, artist_tracks, catalogue, text, audio, labels, sound)
+
+
+def sound_seed(serving: Serving, text: str, messages: list[str]) -> SoundSeed | None:
+    """A prompt matched by sound against the serving version's tags; None (with a message) when no track is tagged.
+
+    Raises :class:`SeedError` for a prompt that cannot be a sound description (empty, too long).
+    """
+    table = serving_tag_table(serving)
+    if table is None or not len(table):
+        messages.append("no track has audio tags yet, so the prompt cannot be matched by sound (run reindex)")
+        return None
+    try:
+        query = sound_query(text, engine.sound_vocabulary(), engine.embedder_get("lyrics"), available=table.keys)
+    except SoundQueryError as error:
+        raise SeedError(str(error)) from None
+    return SoundSeed(query, table)
 
 
 def prompt_vector(serving: Serving, text: str) -> np.ndarray:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping
 
 from ml.errors import MLError
+from ml.playlist.prompts import MODES as PROMPT_MODES
 from ml.scoring import balance_weights
 from playlists.errors import ControlError, SeedError
 
@@ -61,6 +62,9 @@ class PlaylistSettings:
     seed_ids: list[int] = field(default_factory=list)
     seed_artist_ids: list[int] = field(default_factory=list)
     seed_text: str = ""
+    #: What the text prompt is matched against: ``lyrics`` (a theme), ``sound`` (audio tags) or ``both``
+    #: (a "songs about ..." clause on lyrics, the rest on sound); see :mod:`ml.playlist.prompts`.
+    seed_text_mode: str = "lyrics"
     #: Uploaded files, analysed once: ``{"name", "model_version", "vector": [floats]}``; the files are not kept.
     seed_audio: list[dict[str, Any]] = field(default_factory=list)
     #: Path mode: ``[from, waypoint..., to]`` track ids; empty for the similar mode.
@@ -96,6 +100,8 @@ class PlaylistSettings:
         _set(self, "seed_text", (self.seed_text or "").strip())
         if len(self.seed_text) > MAX_SEED_TEXT:
             raise ControlError(f"a text prompt has at most {MAX_SEED_TEXT} characters")
+        if self.seed_text_mode not in PROMPT_MODES:
+            raise ControlError(f"a text prompt is matched against one of {', '.join(PROMPT_MODES)}, not {self.seed_text_mode!r}")
         if len(self.seed_ids) > MAX_SEEDS:
             raise SeedError(f"choose at most {MAX_SEEDS} seed tracks, not {len(self.seed_ids)}")
         if len(self.seed_artist_ids) > MAX_SEED_ARTISTS:

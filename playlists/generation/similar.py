@@ -95,6 +95,8 @@ def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | 
     filt = CandidateFilter(settings)
     while True:
         pools = [candidates_search(index, group, group_weights, k) for group, group_weights in groups]
+        if seeds.sound is not None:
+            pools.append(seeds.sound.pool(k))
         found = np.concatenate(pools) if pools else np.zeros(0, np.int64)
         candidates = np.asarray(list(dict.fromkeys(int(c) for c in found if int(c) not in seed_ids)), dtype=np.int64)
         fetched = Track.objects.select_related("artist", "album").in_bulk([int(c) for c in candidates])
@@ -105,7 +107,7 @@ def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | 
         k = min(catalogue_size, k * 4)
     candidates = np.asarray(keep, dtype=np.int64)
     candidate_vectors = vectors_of(index, candidates)
-    scores = relevance(groups, candidate_vectors)
+    scores = relevance(groups, candidate_vectors, [seeds.sound.column(candidates)] if seeds.sound is not None else [])
     usable = ~np.isnan(scores)
     if (~usable).any():
         filt.counts["nothing in common with the seeds (no shared modality)"] += int((~usable).sum())

@@ -50,9 +50,14 @@ class CatalogueFilterForm(forms.Form):
         return {name: data.get(name) or "" for name in self.fields}
 
 
+#: How a text prompt is matched, as the forms offer it.
+PROMPT_MODE_CHOICES = [("lyrics", "lyrics: what the songs are about"), ("sound", "sound: how they sound"), ("both", "both")]
+
+
 class ThemeSearchForm(forms.Form):
     # No length limit here: theme search itself says what is too long.
     q = forms.CharField(required=False, strip=True)
+    mode = forms.ChoiceField(choices=PROMPT_MODE_CHOICES, required=False)
 
 
 class SeedSearchForm(forms.Form):
@@ -61,6 +66,7 @@ class SeedSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, strip=True)
     seed = forms.TypedMultipleChoiceField(required=False, coerce=int, choices=())
     theme = forms.CharField(required=False, max_length=MAX_SEED_TEXT, strip=True)
+    mode = forms.ChoiceField(choices=PROMPT_MODE_CHOICES, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -83,6 +89,7 @@ class PlaylistForm(forms.Form):
     # Seeds of other kinds, combinable with the tracks.
     seed_artists = forms.ModelMultipleChoiceField(queryset=Artist.objects.all(), required=False)
     seed_text = forms.CharField(max_length=MAX_SEED_TEXT, required=False, help_text="a theme matched against lyrics, e.g. “leaving home”")
+    seed_text_mode = forms.ChoiceField(choices=PROMPT_MODE_CHOICES, required=False, initial="lyrics", help_text="match the prompt against lyrics, sound, or both")
     seed_file = forms.FileField(required=False, help_text="an audio file analysed on the fly, not added to the catalogue")
     path_to = forms.ModelChoiceField(queryset=Track.objects.all(), required=False, help_text="path mode: from the first seed to this track, through the other seeds")
     # Controls.
@@ -138,6 +145,7 @@ class PlaylistForm(forms.Form):
             seed_ids=[] if path else ordered,
             seed_artist_ids=[a.id for a in data.get("seed_artists") or []],
             seed_text=data.get("seed_text") or "",
+            seed_text_mode=data.get("seed_text_mode") or "lyrics",
             seed_audio=seed_audio or [],
             path=path,
             length=data["length"],

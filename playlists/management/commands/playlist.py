@@ -41,7 +41,8 @@ class Command(BaseCommand):
         seeds = parser.add_argument_group("seeds (combine freely)")
         seeds.add_argument("--track", type=int, action="append", default=[], help="seed track id (up to 5)")
         seeds.add_argument("--artist", action="append", default=[], help="seed artist name or id")
-        seeds.add_argument("--text", default="", help="a theme matched against lyrics")
+        seeds.add_argument("--text", default="", help="a text prompt: a theme matched against lyrics, or a sound (see --text-mode)")
+        seeds.add_argument("--text-mode", choices=["lyrics", "sound", "both"], default="lyrics", help="match --text against lyrics, the audio tags (sound), or both")
         seeds.add_argument("--file", type=Path, help="an audio file analysed on the fly (not catalogued)")
         seeds.add_argument("--path", type=int, nargs="+", metavar="TRACK", help="path mode: FROM [WAYPOINT...] TO track ids")
         controls = parser.add_argument_group("controls")
@@ -86,6 +87,7 @@ class Command(BaseCommand):
             controls = dict(
                 seed_artist_ids=[self._artist_id(a) for a in options["artist"]],
                 seed_text=options["text"],
+                seed_text_mode=options["text_mode"],
                 path=options["path"] or [],
                 diversity=options["diversity"],
                 max_per_artist=options["max_per_artist"],

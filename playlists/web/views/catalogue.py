@@ -73,13 +73,16 @@ def track_audio(request: HttpRequest, track_id: int) -> HttpResponseBase:
 
 @require_GET
 def theme_search(request: HttpRequest) -> HttpResponse:
-    """Search by theme: tracks whose lyrics are about what the prompt says, in any language the encoder reads."""
+    """Search by theme or by sound: tracks whose lyrics are about what the prompt says (in any language the
+    encoder reads), whose audio tags match how it says they sound, or both."""
     form = ThemeSearchForm(request.GET)
     prompt = form.cleaned_data["q"] if form.is_valid() else ""
-    results, error = [], ""
+    mode = form.cleaned_data.get("mode") or "lyrics" if form.is_valid() else "lyrics"
+    results: list[selectors.PromptNeighbour] = []
+    error = ""
     if prompt:
         try:
-            results = selectors.track_theme_search(prompt, limit=PAGE_SIZE)
+            results = selectors.track_prompt_search(prompt, mode=mode, limit=PAGE_SIZE)
         except (CrossfadeError, MLError) as problem:
             error = str(problem)
-    return render(request, "playlists/theme_search.html", {"prompt": prompt, "results": results, "error": error})
+    return render(request, "playlists/theme_search.html", {"prompt": prompt, "mode": mode, "results": results, "error": error})

@@ -48,7 +48,8 @@ def playlist_new(request: SignedInRequest) -> HttpResponse:
     else:
         chosen_ids = search.chosen_ids()
         theme = search.cleaned_data["theme"] if search.is_valid() else ""
-        form = PlaylistForm(initial={"balance": settings.CROSSFADE.default_balance, "length": 20, "seed_text": theme})
+        mode = (search.cleaned_data.get("mode") if search.is_valid() else "") or "lyrics"
+        form = PlaylistForm(initial={"balance": settings.CROSSFADE.default_balance, "length": 20, "seed_text": theme, "seed_text_mode": mode})
     chosen = list(Track.objects.select_related("artist").filter(id__in=chosen_ids))
     chosen.sort(key=lambda t: chosen_ids.index(t.id))
     candidates = track_list(query=query).exclude(id__in=chosen_ids)[:SEED_CANDIDATES]
