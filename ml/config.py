@@ -11,11 +11,13 @@ MODALITIES: tuple[str, ...] = ("audio", "lyrics")
 class AudioConfig:
     """Which audio model embeds tracks, and how much of each file it analyses.
 
-    ``model`` is one setting for every audio embedder: ``"musicnn-mtt"`` the
-    pretrained musicnn tagger (the default: it beats the baseline by 18
-    points of genre p@10 on Emotify, docs/evaluation.md), ``"mfcc-stats"``
-    the classic MFCC/chroma/contrast/tempo baseline, ``"trained"`` /
-    ``"trained:<version>"`` a CNN trained on the library by train_audio.
+    ``model`` is one setting for every audio embedder: a pretrained tagger
+    of the ``musicnn`` package (``"musicnn-mtt"``, the default, ``"musicnn-msd"``,
+    ``"vgg-mtt"``, ``"vgg-msd"``; :mod:`ml.audio.taggers`) or several joined
+    by ``+`` (``"musicnn-mtt+musicnn-msd"``), ``"mfcc-stats"`` the classic
+    MFCC/chroma/contrast/tempo baseline, ``"trained"`` /
+    ``"trained:<version>"`` a CNN trained or fine-tuned on the library
+    (docs/evaluation.md compares them).
     """
 
     model: str = "musicnn-mtt"
