@@ -175,6 +175,8 @@ SPOTIFY_CACHE_SECONDS = _env_float("SPOTIFY_CACHE_SECONDS", 7 * 24 * 3600)
 
 # Pictures of the music: spectrograms and the catalogue map are drawn once and cached here.
 CROSSFADE_PICTURES_DIR = Path(os.environ.get("CROSSFADE_PICTURES_DIR", CROSSFADE_DATA_DIR / "pictures")).resolve()
+# Cover art read at ingest, and its resized copies.
+CROSSFADE_COVERS_DIR = Path(os.environ.get("CROSSFADE_COVERS_DIR", CROSSFADE_DATA_DIR / "covers")).resolve()
 # Trained models write <family>/<version>/*.csv training curves here; the Models page draws them.
 CROSSFADE_MODELS_DIR = Path(os.environ.get("CROSSFADE_MODELS_DIR", CROSSFADE_DATA_DIR / "models")).resolve()
 # The `python -m ml.evaluate --out` report the Evaluation page shows: a file, or a folder whose newest *.json is shown.
