@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from PIL import Image, UnidentifiedImageError
 
 from playlists.errors import CrossfadeError
-from playlists.models import CoverArt
+from playlists.models import Album, CoverArt, Track
 
 logger = logging.getLogger(__name__)
 
@@ -183,3 +183,41 @@ def cover_file(cover: CoverArt, *, size: int | None = None) -> Path:
             image.convert("RGB").save(out, format="JPEG", quality=88)
     _write_atomically(resized, out.getvalue())
     return resized
+
+
+def track_cover(track_id: int) -> CoverArt | None:
+    """A track's picture, else its album's."""
+    track = Track.objects.select_related("cover", "album__cover").filter(id=track_id).first()
+    if track is None:
+        return None
+    return track.cover or (track.album.cover if track.album else None)
+
+
+def album_cover(album_id: int) -> CoverArt | None:
+    """An album's picture, else the first of its tracks'."""
+    album = Album.objects.select_related("cover").filter(id=album_id).first()
+    if album is None:
+        return None
+    return album.cover or CoverArt.objects.filter(tracks__album_id=album_id).order_by("tracks__track_number", "tracks__id").first()
+
+
+def loose_tracks_cover(artist_id: int) -> CoverArt | None:
+    """The first picture of an artist's tracks that have no album."""
+    return CoverArt.objects.filter(tracks__album__isnull=True, tracks__artist_id=artist_id).order_by("tracks__id").first()
+
+
+def artist_cover(artist_id: int) -> CoverArt | None:
+    """The picture of an artist's earliest album with one, else of any of their tracks."""
+    return (
+        CoverArt.objects.filter(albums__artist_id=artist_id).order_by("albums__year", "albums__title").first()
+        or CoverArt.objects.filter(tracks__artist_id=artist_id).order_by("tracks__id").first()
+    )
+
+
+def playlist_cover(playlist_id: int) -> CoverArt | None:
+    """The picture of the first of a playlist's tracks that has one (own or album's)."""
+    for track in Track.objects.filter(playlist_items__playlist_id=playlist_id).select_related("cover", "album__cover").order_by("playlist_items__position")[:50]:
+        picture = track.cover or (track.album.cover if track.album else None)
+        if picture is not None:
+            return picture
+    return None

@@ -12,10 +12,11 @@ from pathlib import Path
 from django.http import FileResponse
 from django.http.response import HttpResponseBase
 
+from playlists.catalogue import covers
 from playlists.catalogue.browse import playable_tracks
 from playlists.catalogue.covers import CoverError, cover_file
 from playlists.catalogue.streaming import file_exists, file_response_ranged
-from playlists.models import Album, CoverArt, Playlist, Track
+from playlists.models import CoverArt, Track
 from playlists.subsonic import ids
 from playlists.subsonic.endpoints import Call, endpoint
 from playlists.subsonic.params import not_found
@@ -47,33 +48,15 @@ def download(call: Call) -> HttpResponseBase:
 
 
 def cover_of(text: str) -> CoverArt | None:
-    """The picture a coverArt id stands for: a track's (else its album's), an album's (else a track's), an artist's or a playlist's first."""
+    """The picture a coverArt id stands for (a track's, an album's, an artist's or a playlist's)."""
     item = ids.item_parse(text)
-    covers = CoverArt.objects
     if item.kind == "track":
-        track = Track.objects.select_related("cover", "album__cover").filter(id=item.number).first()
-        if track is None:
-            return None
-        return track.cover or (track.album.cover if track.album else None)
+        return covers.track_cover(item.number)
     if item.kind == "album":
-        if not item.unknown_album:
-            album = Album.objects.select_related("cover").filter(id=item.number).first()
-            if album is None:
-                return None
-            if album.cover is not None:
-                return album.cover
-            return covers.filter(tracks__album_id=item.number).order_by("tracks__track_number").first()
-        return covers.filter(tracks__album__isnull=True, tracks__artist_id=item.number).first()
+        return covers.loose_tracks_cover(item.number) if item.unknown_album else covers.album_cover(item.number)
     if item.kind == "artist":
-        return covers.filter(albums__artist_id=item.number).order_by("albums__year", "albums__title").first() or covers.filter(tracks__artist_id=item.number).first()
-    playlist = Playlist.objects.filter(id=item.number).first()
-    if playlist is None:
-        return None
-    for track in Track.objects.filter(playlist_items__playlist=playlist).select_related("cover", "album__cover").order_by("playlist_items__position")[:20]:
-        picture = track.cover or (track.album.cover if track.album else None)
-        if picture is not None:
-            return picture
-    return None
+        return covers.artist_cover(item.number)
+    return covers.playlist_cover(item.number)
 
 
 @endpoint("getCoverArt")
