@@ -151,7 +151,7 @@ def taste_status(likes: int, dislikes: int) -> str:
     if not missing:
         return ""
     return (
-        f"Your taste is learned from at least {MIN_LIKES} likes (or played tracks) and {MIN_DISLIKES} dislikes: "
+        f"Your taste is learned from at least {MIN_LIKES} likes and {MIN_DISLIKES} dislikes (a track played in a player counts as a like): "
         f"you have {likes} and {dislikes}; rate {' and '.join(missing)}."
     )
 

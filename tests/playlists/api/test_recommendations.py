@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
 from playlists.accounts.tokens import api_token_authenticate, api_token_create, api_token_revoke
@@ -18,20 +17,6 @@ pytestmark = pytest.mark.django_db
 def token(db):
     user = get_user_model().objects.create_user("api-user", password="a-long-password-1")
     return api_token_create(user=user, name="script")[1]
-
-
-_parsed: dict[str, OpenAPI] = {}
-
-
-@pytest.fixture
-def spec(client):
-    """The description the site serves, parsed once per distinct document (parsing takes a second)."""
-    response = client.get(reverse("api:openapi-json"))
-    assert response.status_code == 200
-    text = response.content.decode()
-    if text not in _parsed:
-        _parsed[text] = OpenAPI.from_dict(response.json())
-    return _parsed[text]
 
 
 def _get(client, token, **params):
