@@ -50,7 +50,7 @@ class ArtistSummary:
 
 def playable_tracks() -> QuerySet[Track]:
     """Tracks a player can play (they have an audio file), with artist, album and covers fetched."""
-    return Track.objects.filter(audio_path__isnull=False).select_related("artist", "album")
+    return Track.objects.filter(audio_path__isnull=False).select_related("artist", "album__artist")
 
 
 def album_summaries(*, artist_id: int | None = None, keys: list[AlbumKey] | None = None, genre: str = "") -> list[AlbumSummary]:

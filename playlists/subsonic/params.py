@@ -101,19 +101,17 @@ class Params:
 
     def count(self, name: str, default: int, *, high: int = 500) -> int:
         """A number of items: negative is refused, above ``high`` is capped (as servers do for ``size`` and ``count``)."""
-        value = self.integer(name, default, low=0)
-        assert value is not None
-        return min(value, high)
+        value = self.integer(name, None, low=0)
+        return default if value is None else min(value, high)
 
     def offset(self, name: str) -> int:
-        value = self.integer(name, 0, low=0)
-        assert value is not None
-        return value
+        value = self.integer(name, None, low=0)
+        return 0 if value is None else value
 
     def required_integer(self, name: str, *, low: int | None = None, high: int | None = None) -> int:
-        self.required(name)
         value = self.integer(name, low=low, high=high)
-        assert value is not None
+        if value is None:
+            raise SubsonicError(ErrorCode.MISSING_PARAMETER, f"Required parameter is missing: {name}")
         return value
 
     def boolean(self, name: str, default: bool) -> bool:

@@ -10,6 +10,7 @@ from playlists.models import Playlist
 from playlists.subsonic import ids
 from playlists.subsonic.endpoints import Call, Payload, endpoint
 from playlists.subsonic.params import ErrorCode, SubsonicError, not_found
+from playlists.subsonic.shapes import track_cover_id
 
 
 def _playlist_or_fail(call: Call, text: str) -> Playlist:
@@ -22,7 +23,8 @@ def _playlist_or_fail(call: Call, text: str) -> Playlist:
 
 def _with_songs(call: Call, playlist: Playlist) -> Payload:
     tracks = [item.track for item in playlist.items.all() if item.track.audio_path]
-    return call.shaper.playlist(playlist, entries=call.shaper.songs(tracks), song_count=len(tracks), duration_s=sum(t.duration_s or 0 for t in tracks))
+    has_cover = any(track_cover_id(t) for t in tracks)
+    return call.shaper.playlist(playlist, entries=call.shaper.songs(tracks), song_count=len(tracks), duration_s=sum(t.duration_s or 0 for t in tracks), has_cover=has_cover)
 
 
 def _song_ids(texts: list[str]) -> list[int]:
@@ -38,10 +40,14 @@ def playlists_list(call: Call) -> Payload:
     rows = (
         keep_selectors.playlist_list(owner=call.user)
         .select_related("owner")
-        .annotate(songs=Count("items", filter=playable), seconds=Sum("items__track__duration_s", filter=playable))
+        .annotate(
+            songs=Count("items", filter=playable),
+            seconds=Sum("items__track__duration_s", filter=playable),
+            covered=Count("items", filter=Q(items__track__cover__isnull=False) | Q(items__track__album__cover__isnull=False)),
+        )
         .order_by("-updated_at", "-created_at")
     )
-    return {"playlists": {"playlist": [call.shaper.playlist(p, song_count=p.songs, duration_s=p.seconds or 0) for p in rows]}}
+    return {"playlists": {"playlist": [call.shaper.playlist(p, song_count=p.songs, duration_s=p.seconds or 0, has_cover=p.covered > 0) for p in rows]}}
 
 
 @endpoint("getPlaylist")

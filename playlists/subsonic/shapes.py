@@ -166,7 +166,7 @@ class Shaper:
     def artist_plain(self, artist: Artist) -> Payload:
         return {"id": ids.artist_id(artist.id), "name": artist.name}
 
-    def playlist(self, playlist: Playlist, *, entries: list[Payload] | None = None, song_count: int, duration_s: float) -> Payload:
+    def playlist(self, playlist: Playlist, *, entries: list[Payload] | None = None, song_count: int, duration_s: float, has_cover: bool = False) -> Payload:
         data: Payload = {
             "id": ids.playlist_id(playlist.id),
             "name": playlist.name,
@@ -177,7 +177,7 @@ class Shaper:
             "duration": int(round(duration_s)),
             "created": _iso(playlist.created_at),
             "changed": _iso(playlist.updated_at or playlist.created_at),
-            "coverArt": ids.playlist_id(playlist.id),
+            "coverArt": ids.playlist_id(playlist.id) if has_cover else None,
             "readonly": False,
         }
         if entries is not None:

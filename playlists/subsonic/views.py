@@ -51,9 +51,10 @@ def subsonic(request: HttpRequest, method: str) -> HttpResponseBase:
             raise SubsonicError(ErrorCode.NOT_FOUND, f"Unknown or unsupported method: {name[:60]}")
         if entry.public is not None:
             return render(envelope(entry.public(params)), fmt=fmt, callback=callback)
-        assert entry.handler is not None
         user = user_authenticate(params)
         _version_check(params)
+        if entry.handler is None:
+            raise SubsonicError(ErrorCode.NOT_FOUND, f"Unknown or unsupported method: {name[:60]}")
         result = entry.handler(Call(request, params, user))
         if isinstance(result, HttpResponseBase):
             return result

@@ -52,7 +52,7 @@ def artist_stars(*, user: User, artist_ids: list[int]) -> dict[int, datetime]:
 def starred_tracks(*, user: User) -> list[Track]:
     """The tracks ``user`` likes (stars), most recently starred first."""
     ids = list(Rating.objects.filter(user=user, value=Rating.Value.LIKE, track__audio_path__isnull=False).order_by("-updated_at").values_list("track_id", flat=True))
-    tracks = Track.objects.select_related("artist", "album").in_bulk(ids)
+    tracks = Track.objects.select_related("artist", "album__artist").in_bulk(ids)
     return [tracks[i] for i in ids if i in tracks]
 
 
@@ -91,7 +91,7 @@ def album_ratings(*, user: User) -> dict[int, float]:
 def now_playing_entries() -> list[NowPlaying]:
     """What every user's players report playing now, most recent first."""
     fresh = timezone.now() - NOW_PLAYING_FOR
-    return list(NowPlaying.objects.filter(updated_at__gte=fresh).select_related("user", "track__artist", "track__album"))
+    return list(NowPlaying.objects.filter(updated_at__gte=fresh).select_related("user", "track__artist", "track__album__artist"))
 
 
 def plays_of(*, user: User) -> list[tuple[int, datetime]]:
