@@ -6,11 +6,13 @@ Builds the demo catalogue (synthesised, ingested with its covers, indexed) in
 a temporary data folder, sets a Subsonic password, starts the server the
 README runs (``manage.py runserver``, as ``make serve``) in a fresh process
 on 127.0.0.1, and times over HTTP with token authentication (one keep-alive
-session, like a player): ``getSimilarSongs2`` of ``count=50`` for different
+session, like a player): ``ping`` (authentication and HTTP alone), ``getSimilarSongs2`` of ``count=50`` for different
 seed songs, ``stream`` until the first byte and until the last, a ``stream`` of the
 second half (a seek), and ``getCoverArt`` at 300 px (first: resized; again: cached).
-Prints JSON with medians and 90th percentiles in milliseconds and the load
-average before and after. Stops the server when done. ``--data-dir`` reuses
+Then ``ping`` and ``getSimilarSongs2`` again through Django's test client in
+this process (the server's own time, without HTTP and the dev server). Prints
+JSON with medians and 90th percentiles in milliseconds and the load average
+before and after. Stops the server when done. ``--data-dir`` reuses
 a folder a previous run built (it is kept and named in the output).
 """
 from __future__ import annotations
@@ -80,6 +82,11 @@ def _measure(base: str, repeats: int) -> dict:
             raise SystemExit(f"{method} failed: {answer}")
         return answer
 
+    pings: list[float] = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call("ping")
+        pings.append(1000 * (time.perf_counter() - started))
     songs = call("search3", query="", songCount=500)["searchResult3"]["song"]
     ids = [s["id"] for s in songs]
     similar: list[float] = []
@@ -119,12 +126,33 @@ def _measure(base: str, repeats: int) -> dict:
     cover_cached = 1000 * (time.perf_counter() - started)
     return {
         "songs": len(ids),
+        "ping": _summary(pings),
         "getSimilarSongs2_count50": {**_summary(similar), "returned": returned},
         "stream_first_byte": _summary(first_byte),
         "stream_whole_file": {**_summary(whole), "median_bytes": int(statistics.median(sizes))},
         "stream_range_first_byte": _summary(ranged),
         "getCoverArt_300px_ms": {"resized": round(cover_first, 2), "cached": round(cover_cached, 2), "content_type": cover.headers.get("Content-Type")},
     }
+
+
+def _in_process(repeats: int) -> dict:
+    """The same ``ping`` and ``getSimilarSongs2`` through Django's test client: the server's own time, without HTTP."""
+    from django.test import Client
+
+    client = Client()
+    salt = "b3nch5"
+    auth = {"u": "bench", "t": hashlib.md5(f"{PASSWORD}{salt}".encode()).hexdigest(), "s": salt, "v": "1.16.1", "c": "bench", "f": "json"}
+    ids = [s["id"] for s in client.get("/rest/search3", {**auth, "query": "", "songCount": 500}).json()["subsonic-response"]["searchResult3"]["song"]]
+    out: dict = {}
+    for name, method, params in (("ping", "ping", lambda n: {}), ("getSimilarSongs2_count50", "getSimilarSongs2", lambda n: {"id": ids[n % len(ids)], "count": 50})):
+        client.get(f"/rest/{method}", {**auth, **params(0)})
+        times = []
+        for n in range(repeats):
+            started = time.perf_counter()
+            client.get(f"/rest/{method}", {**auth, **params(n)})
+            times.append(1000 * (time.perf_counter() - started))
+        out[name] = _summary(times)
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -155,7 +183,8 @@ def main(argv: list[str] | None = None) -> dict:
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.5)
         result["load_average_before"] = [round(v, 2) for v in os.getloadavg()]
-        result.update(_measure(f"http://127.0.0.1:{port}", args.repeats))
+        result["http"] = _measure(f"http://127.0.0.1:{port}", args.repeats)
+        result["in_process"] = _in_process(args.repeats)
         result["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     finally:
         server.terminate()
