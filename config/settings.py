@@ -43,6 +43,9 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
     SECRET_KEY = "crossfade-local-development-key-not-for-production"
+# Old keys, newest first, while rotating DJANGO_SECRET_KEY: sessions and the secrets encrypted at rest
+# (Subsonic passwords) made under them stay readable, and are encrypted again under the new key when used.
+SECRET_KEY_FALLBACKS = [k.strip() for k in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 
 CROSSFADE_DATA_DIR = Path(os.environ.get("CROSSFADE_DATA_DIR", BASE_DIR / "data")).resolve()
@@ -175,6 +178,8 @@ SPOTIFY_CACHE_SECONDS = _env_float("SPOTIFY_CACHE_SECONDS", 7 * 24 * 3600)
 
 # Pictures of the music: spectrograms and the catalogue map are drawn once and cached here.
 CROSSFADE_PICTURES_DIR = Path(os.environ.get("CROSSFADE_PICTURES_DIR", CROSSFADE_DATA_DIR / "pictures")).resolve()
+# Cover art read at ingest, and its resized copies.
+CROSSFADE_COVERS_DIR = Path(os.environ.get("CROSSFADE_COVERS_DIR", CROSSFADE_DATA_DIR / "covers")).resolve()
 # Trained models write <family>/<version>/*.csv training curves here; the Models page draws them.
 CROSSFADE_MODELS_DIR = Path(os.environ.get("CROSSFADE_MODELS_DIR", CROSSFADE_DATA_DIR / "models")).resolve()
 # The `python -m ml.evaluate --out` report the Evaluation page shows: a file, or a folder whose newest *.json is shown.

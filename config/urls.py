@@ -1,4 +1,4 @@
-"""Crossfade's URL map: the site, its JSON API, accounts and the admin."""
+"""Crossfade's URL map: the site, its JSON API, the Subsonic API for players, accounts and the admin."""
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
@@ -16,5 +16,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages without an icon link (the admin); answer instead of a 404.
     path("favicon.ico", RedirectView.as_view(url=static("playlists/icon.svg"), permanent=True)),
     path("api/", api.urls),
+    # The Subsonic API for music players (its own envelope and authentication; not part of the JSON API).
+    path("rest/", include("playlists.subsonic.urls")),
     path("", include("playlists.web.urls")),
 ]

@@ -43,5 +43,6 @@ def index_dir(settings, tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _pictures_in_tmp(settings, tmp_path_factory):
-    """Cached pictures and the map go to a temporary folder, never the checkout's data/."""
+    """Cached pictures, covers and the map go to a temporary folder, never the checkout's data/."""
     settings.CROSSFADE_PICTURES_DIR = tmp_path_factory.mktemp("pictures")
+    settings.CROSSFADE_COVERS_DIR = tmp_path_factory.mktemp("covers")

@@ -8,9 +8,10 @@ from pathlib import Path
 from django.db import transaction
 
 from ml.progress import Progress
+from playlists.catalogue.covers import CoverError, cover_store, picture_beside
 from playlists.catalogue.languages import track_language_detect
 from playlists.catalogue.library import FileInfo, LibraryReadError, file_read, library_walk
-from playlists.models import Album, Artist, IngestFailure, Track
+from playlists.models import Album, Artist, CoverArt, IngestFailure, Track
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,34 @@ class IngestSummary:
     missing: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    covers: int = 0
+
+
+class _FolderCovers:
+    """The picture beside the files of each folder, read and stored once per run; an unreadable one is recorded."""
+
+    def __init__(self, summary: IngestSummary) -> None:
+        self.summary = summary
+        self._covers: dict[Path, CoverArt | None] = {}
+
+    def __call__(self, folder: Path) -> CoverArt | None:
+        if folder not in self._covers:
+            self._covers[folder] = self._read(folder)
+        return self._covers[folder]
+
+    def _read(self, folder: Path) -> CoverArt | None:
+        picture = picture_beside(folder)
+        if picture is None:
+            return None
+        try:
+            cover = cover_store(picture.read_bytes(), source=CoverArt.Source.FOLDER)
+        except (CoverError, OSError) as error:
+            reason = f"cover art: {error}"
+            self.summary.warnings.append((str(picture), reason))
+            IngestFailure.objects.update_or_create(path=str(picture), defaults={"reason": reason})
+            return None
+        IngestFailure.objects.filter(path=str(picture)).delete()
+        return cover
 
 
 def library_ingest(root: Path, *, progress: Progress | None = None, dry_run: bool = False) -> IngestSummary:
@@ -43,6 +72,7 @@ def library_ingest(root: Path, *, progress: Progress | None = None, dry_run: boo
     summary = IngestSummary(scanned=len(paths))
     known = {t.audio_path: t for t in Track.objects.filter(audio_path__startswith=str(root))}
     seen: set[str] = set()
+    folder_cover = _FolderCovers(summary)
     for done, path in enumerate(paths, start=1):
         key = str(path.resolve())
         seen.add(key)
@@ -51,6 +81,9 @@ def library_ingest(root: Path, *, progress: Progress | None = None, dry_run: boo
             stat = path.stat()
             if track and track.file_size == stat.st_size and track.file_mtime == stat.st_mtime:
                 summary.unchanged += 1
+                if track.cover_id is None and not dry_run:
+                    # A picture put beside unchanged files (or a catalogue read before covers were) is picked up.
+                    _covers_apply(track, None, folder_cover(path.parent), summary)
                 continue
             info = file_read(path)
         except (LibraryReadError, OSError) as error:
@@ -81,12 +114,34 @@ def library_ingest(root: Path, *, progress: Progress | None = None, dry_run: boo
                 summary.updated += 1
             _track_fill(track, info)
             track.save()
+            embedded = None
+            if info.picture:
+                try:
+                    embedded = cover_store(info.picture, source=CoverArt.Source.EMBEDDED)
+                except CoverError as error:
+                    summary.warnings.append((key, f"embedded picture: {error}"))
+            _covers_apply(track, embedded, folder_cover(path.parent), summary)
             IngestFailure.objects.filter(path__in=[key, f"{key} (lyrics)"]).delete()
             if info.warnings:
                 # The track is in; its unreadable lyrics file is what the operator must see.
                 IngestFailure.objects.create(path=f"{key} (lyrics)", reason="; ".join(info.warnings))
     summary.missing = sum(1 for path in known if path is not None and path not in seen and not Path(path).exists())
     return summary
+
+
+def _covers_apply(track: Track, embedded: CoverArt | None, beside: CoverArt | None, summary: IngestSummary) -> None:
+    """The track's cover is its own picture, else the folder's; its album's is the folder's, else its first track's."""
+    cover = embedded or beside
+    if cover is not None and track.cover_id != cover.id:
+        Track.objects.filter(id=track.id).update(cover=cover)
+        track.cover = cover
+        summary.covers += 1
+    if track.album_id is not None:
+        album_cover = beside or cover
+        if album_cover is not None:
+            Album.objects.filter(id=track.album_id).filter(cover__isnull=True).update(cover=album_cover)
+            if beside is not None:
+                Album.objects.filter(id=track.album_id).exclude(cover=beside).update(cover=beside)
 
 
 def _moved_track(info: FileInfo) -> Track | None:

@@ -1,4 +1,4 @@
-"""Reading one music file: its tags, lyrics (embedded or sidecar), duration and hash.
+"""Reading one music file: its tags, lyrics (embedded or sidecar), embedded picture, duration and hash.
 
 Plain functions over paths, used by the ingest service. Anything unreadable
 raises :class:`LibraryReadError` with a reason an operator can act on.
@@ -17,6 +17,7 @@ from mutagen.mp4 import MP4Tags
 from ml.audio.decode import AUDIO_EXTENSIONS, audio_load
 from ml.errors import AudioDecodeError, LyricsError
 from ml.text.files import lyrics_file_read
+from playlists.catalogue.covers import picture_embedded
 from playlists.errors import CrossfadeError
 
 _LANGUAGE_CODES = {"eng": "en", "rus": "ru", "fre": "fr", "fra": "fr", "ger": "de", "deu": "de", "spa": "es", "ita": "it", "por": "pt", "ukr": "uk"}
@@ -48,6 +49,8 @@ class FileInfo:
     lyrics_source: str = ""
     lyrics_path: str = ""
     language: str = ""
+    #: The picture embedded in the file (front cover first), as stored in it; None without one.
+    picture: bytes | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -105,6 +108,10 @@ def file_read(path: Path) -> FileInfo:
         title=path.stem,
     )
     _read_tags(audio.tags, info)
+    try:
+        info.picture = picture_embedded(audio)
+    except Exception as error:  # noqa: BLE001 - a broken picture tag loses the picture, not the track
+        info.warnings.append(f"the embedded picture is unreadable ({type(error).__name__})")
     if not info.lyrics:
         _read_sidecar_lyrics(path, info)
     return info

@@ -10,11 +10,11 @@ from django.views.decorators.http import require_GET
 
 from ml.errors import MLError
 from playlists.catalogue import selectors
+from playlists.catalogue.streaming import file_exists, file_response_ranged
 from playlists.errors import CrossfadeError, IndexNotReadyError
 from playlists.models import Track
 from playlists.pictures.spectrograms import SPECTROGRAM_KINDS
 from playlists.web.forms import BalanceForm, CatalogueFilterForm, ThemeSearchForm
-from playlists.web.streaming import file_exists, file_response_ranged
 
 PAGE_SIZE = 25
 
