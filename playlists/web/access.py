@@ -1,0 +1,29 @@
+"""Who may see the site: a personal library is private, so every page needs a login unless the operator opts in.
+
+:class:`SiteLoginRequiredMiddleware` is Django's ``LoginRequiredMiddleware``
+(views marked ``login_not_required``, the login page among them, stay open)
+switched off by ``CROSSFADE_PUBLIC``. Static files never reach it (WhiteNoise
+answers them first). The JSON API is left to its own authentication
+(:mod:`playlists.api.auth`), which answers 401 in the API's error envelope
+instead of redirecting a program to a login form.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from django.conf import settings
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.http import HttpRequest, HttpResponseBase
+
+#: Where the JSON API is mounted (config/urls.py); it authenticates by itself.
+API_PREFIX = "/api/"
+
+
+class SiteLoginRequiredMiddleware(LoginRequiredMiddleware):
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., HttpResponseBase], view_args: Any, view_kwargs: Any
+    ) -> HttpResponseBase | None:
+        if settings.CROSSFADE_PUBLIC or request.path.startswith(API_PREFIX):
+            return None
+        response: HttpResponseBase | None = super().process_view(request, view_func, view_args, view_kwargs)
+        return response
