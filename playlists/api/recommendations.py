@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from django.conf import settings as django_settings
 from django.http import HttpRequest
-from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from pydantic import create_model
 
@@ -23,7 +22,7 @@ from ml.errors import MLError
 from playlists.api.auth import AuthedRequest, user_auth
 from playlists.api.errors import ApiError
 from playlists.api.queries import bounded, unknown_parameters_refuse
-from playlists.api.schemas import ERRORS
+from playlists.api.schemas import ERRORS, absolute_url
 from playlists.errors import CrossfadeError, IndexNotReadyError
 from playlists.generation.build import playlist_build
 from playlists.generation.filters import track_attribute, track_explicit
@@ -174,7 +173,7 @@ def recommendations_settings(query: _RecommendationsBase) -> PlaylistSettings:
 
 def track_spotify_json(track: Track, request: HttpRequest, *, score: float | None = None, explanation: dict[str, Any] | None = None) -> dict[str, Any]:
     """A track in the shape of Spotify's simplified track object, plus a ``crossfade`` object."""
-    url = request.build_absolute_uri(reverse("playlists:track_detail", args=[track.id]))
+    url = absolute_url(request, "playlists:track_detail", track.id)
     artist = track.artist
     album = track.album
     external_ids = {"isrc": track.isrc} if track.isrc else {}
@@ -209,7 +208,7 @@ def track_spotify_json(track: Track, request: HttpRequest, *, score: float | Non
             "language": track.language or None,
             "has_lyrics": bool(track.lyrics),
             "spotify_id": track.spotify_id or None,
-            "audio_url": request.build_absolute_uri(reverse("playlists:track_audio", args=[track.id])) if track.audio_path else None,
+            "audio_url": absolute_url(request, "playlists:track_audio", track.id) if track.audio_path else None,
         },
     }
 
@@ -225,10 +224,11 @@ def recommendations(request: AuthedRequest, query: Query[RecommendationsQuery]) 
         raise ApiError(503, str(error)) from None
     except (CrossfadeError, MLError) as error:
         raise ApiError(400, f"Invalid request: {error}") from None
-    tracks = Track.objects.select_related("artist", "album").in_bulk([item.track_id for item in built.items])
+    missing = [item.track_id for item in built.items if item.track_id not in built.tracks]
+    tracks = {**built.tracks, **(Track.objects.select_related("artist", "album").in_bulk(missing) if missing else {})}
     pool = len(built.items)
     seeds: list[dict[str, Any]] = [
-        {"id": str(t), "type": "TRACK", "href": request.build_absolute_uri(reverse("playlists:track_detail", args=[t]))} for t in settings.seed_ids
+        {"id": str(t), "type": "TRACK", "href": absolute_url(request, "playlists:track_detail", t)} for t in settings.seed_ids
     ]
     artist_names = dict(Artist.objects.filter(id__in=settings.seed_artist_ids).values_list("id", "name"))
     seeds += [{"id": str(a), "type": "ARTIST", "href": None, "name": artist_names.get(a)} for a in settings.seed_artist_ids]

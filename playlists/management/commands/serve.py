@@ -41,8 +41,6 @@ def web_server_command(*, host: str, port: int, workers: int, threads: int, acce
         # An uploaded seed is analysed within the request (bounded, a few seconds); anything longer is stuck.
         "--timeout", "120",
         "--graceful-timeout", str(STOP_GRACE_S),
-        # A worker is replaced now and then, so a slow leak in a native library never grows without bound.
-        "--max-requests", "5000", "--max-requests-jitter", "500",
         "--error-logfile", "-",
     ]
     if access_log:
