@@ -9,14 +9,23 @@ instead of redirecting a program to a login form.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 #: Where the JSON API is mounted (config/urls.py); it authenticates by itself.
 API_PREFIX = "/api/"
+
+
+def media_login_required(view: View) -> View:
+    """Marks a view whose answer is media (audio, a picture) for an element of a page: without a login it gets
+    401, not a redirect to an HTML login form that a player or an image tag could do nothing with."""
+    view.media_needs_login = True  # type: ignore[attr-defined]
+    return view
 
 
 class SiteLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -25,5 +34,7 @@ class SiteLoginRequiredMiddleware(LoginRequiredMiddleware):
     ) -> HttpResponseBase | None:
         if settings.CROSSFADE_PUBLIC or request.path.startswith(API_PREFIX):
             return None
+        if getattr(view_func, "media_needs_login", False) and not request.user.is_authenticated:
+            return HttpResponse("Log in to listen or look.", status=401, content_type="text/plain; charset=utf-8")
         response: HttpResponseBase | None = super().process_view(request, view_func, view_args, view_kwargs)
         return response

@@ -12,6 +12,7 @@ from playlists.catalogue.library import path_in_library
 from playlists.errors import CrossfadeError, IndexNotReadyError
 from playlists.models import Track
 from playlists.pictures.spectrograms import SPECTROGRAM_KINDS
+from playlists.web.access import media_login_required
 from playlists.web.forms import BalanceForm, CatalogueFilterForm, ThemeSearchForm
 from playlists.web.streaming import file_exists, file_response_ranged
 
@@ -61,6 +62,7 @@ def track_detail(request: HttpRequest, track_id: int) -> HttpResponse:
     )
 
 
+@media_login_required
 @require_GET
 def track_audio(request: HttpRequest, track_id: int) -> HttpResponseBase:
     track = Track.objects.filter(id=track_id).only("audio_path").first()

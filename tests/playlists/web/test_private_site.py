@@ -15,6 +15,8 @@ pytestmark = pytest.mark.django_db
 
 #: Open to anyone: logging in, and what the login page itself needs.
 OPEN = {"/accounts/login/", "/admin/login/", "/favicon.ico"}
+#: Media for a page's elements (a player, an image): 401 instead of a redirect to a login form.
+MEDIA = {"/tracks/1/audio", "/tracks/1/picture/x.png"}
 
 
 def _routes(patterns=None, prefix: str = "") -> list[str]:
@@ -43,7 +45,9 @@ def test_every_page_redirects_to_the_login_and_every_api_path_answers_401(client
         if path in OPEN:
             continue
         response = client.get(path)
-        if path == "/api/":
+        if path in MEDIA:
+            assert response.status_code == 401 and not hasattr(response, "streaming_content"), path
+        elif path == "/api/":
             assert response.status_code == 404 and response.json()["error"]["status"] == 404, "the API's root has no page"
         elif path.startswith("/api/"):
             if response.status_code == 405:  # another method's endpoint: ask with that one
@@ -65,8 +69,8 @@ def test_the_login_page_and_static_files_stay_open(client):
 def test_audio_lyrics_and_the_api_need_a_login_but_a_token_or_a_session_opens_them(client, indexed, user):
     track = indexed["Salt Wind"]
     client.logout()
-    audio = client.get(reverse("playlists:track_audio", args=[track.id]))
-    assert audio.status_code == 302 and not hasattr(audio, "streaming_content")
+    audio = client.get(reverse("playlists:track_audio", args=[track.id]), HTTP_RANGE="bytes=0-99")
+    assert audio.status_code == 401 and not hasattr(audio, "streaming_content")
     page = client.get(reverse("playlists:track_detail", args=[track.id]))
     assert page.status_code == 302 and b"rigging" not in page.content
     similar = client.get(reverse("api:track_similar", args=[track.id]))
