@@ -11,6 +11,7 @@ is the development server.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -91,7 +92,8 @@ class Command(BaseCommand):
         # threads for embedding.
         web_environment = {**environment, **{name: environment.get(name, "1") for name in SINGLE_THREADED}}
         processes = {
-            name: subprocess.Popen(command, cwd=settings.BASE_DIR, env=web_environment if name == "web" else environment) for name, command in commands.items()
+            name: subprocess.Popen(command, cwd=settings.BASE_DIR, env=web_environment if name == "web" else environment, preexec_fn=_stop_with_parent)
+            for name, command in commands.items()
         }
         stopping = False
 
@@ -111,6 +113,14 @@ class Command(BaseCommand):
         if ended and not stopping:
             codes = ", ".join(f"{name} exited with {processes[name].returncode}" for name in ended)
             raise CommandError(f"{codes}; stopped the rest")
+
+
+def _stop_with_parent() -> None:
+    """In the child: on Linux, be sent SIGTERM when this command dies, even by SIGKILL, so no server is left behind."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:

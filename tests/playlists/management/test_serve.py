@@ -78,3 +78,19 @@ def test_zero_workers_or_threads_are_refused(option):
 
     with pytest.raises(CommandError, match="at least 1"):
         call_command("serve", "--dry-run", option, "0")
+
+
+def test_killing_serve_outright_leaves_no_server_behind(tmp_path):
+    import signal
+
+    with site_running(tmp_path / "data", workers=1, threads=1) as site:
+        children = {pid: command for pid, command in site.processes().items() if pid != site.process.pid}
+        assert any("gunicorn" in c for c in children.values()) and any("db_worker" in c for c in children.values())
+        os.kill(site.process.pid, signal.SIGKILL)
+        site.process.wait(10)
+        deadline = time.monotonic() + 40
+        alive = dict(children)
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.5)
+            alive = {pid: c for pid, c in alive.items() if os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split(") ")[1][0] != "Z"}
+        assert alive == {}, f"left running: {alive}"
