@@ -42,6 +42,8 @@ def web_server_command(*, host: str, port: int, workers: int, threads: int, acce
         # An uploaded seed is analysed within the request (bounded, a few seconds); anything longer is stuck.
         "--timeout", "120",
         "--graceful-timeout", str(STOP_GRACE_S),
+        # Browsers and players reuse a connection between a page and its audio, pictures and API calls.
+        "--keep-alive", "5",
         "--error-logfile", "-",
     ]
     if access_log:
