@@ -3,7 +3,7 @@
 Subsonic clients authenticate with ``u`` + ``t`` + ``s`` (``t = md5(password + salt)``)
 or ``u`` + ``p``; both need the password itself, which Django's password store
 (rightly) cannot give back. So each user may set a Subsonic password of their
-own on the tokens page; it is kept encrypted (:mod:`playlists.accounts.secrets`)
+own on the tokens page; it is kept encrypted (:mod:`playlists.secrets`)
 and never shown again. The site's password is never accepted by the Subsonic API.
 Players that support the ``apiKey`` extension use a personal API token instead.
 """
@@ -14,9 +14,9 @@ import hmac
 
 from django.contrib.auth.models import User
 
-from playlists.accounts.secrets import SecretUnreadableError, secret_decrypt, secret_encrypt, secret_needs_rotation
 from playlists.errors import ControlError
 from playlists.models import SubsonicPassword
+from playlists.secrets import SecretUnreadableError, secret_decrypt, secret_encrypt, secret_needs_rotation
 
 PURPOSE = "subsonic-password"
 MIN_LENGTH = 8

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.conf import settings as django_settings
-from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from pydantic import create_model
 
@@ -24,7 +23,7 @@ from playlists.api import references
 from playlists.api.auth import AuthedRequest, user_auth
 from playlists.api.errors import ApiError
 from playlists.api.queries import bounded, unknown_parameters_refuse
-from playlists.api.schemas import ERRORS
+from playlists.api.schemas import ERRORS, absolute_url
 from playlists.api.spotify import SpotifyTrackOut, track_spotify_json
 from playlists.catalogue.browse import genre_slug, genre_slugs
 from playlists.errors import CrossfadeError, IndexNotReadyError
@@ -150,14 +149,15 @@ def recommendations(request: AuthedRequest, query: Query[RecommendationsQuery]) 
         raise ApiError(503, str(error)) from None
     except (CrossfadeError, MLError) as error:
         raise ApiError(400, f"Invalid request: {error}") from None
-    tracks = Track.objects.select_related("artist", "album__artist").in_bulk([item.track_id for item in built.items])
+    missing = [item.track_id for item in built.items if item.track_id not in built.tracks]
+    tracks = {**built.tracks, **(Track.objects.select_related("artist", "album__artist").in_bulk(missing) if missing else {})}
     pool = len(built.items)
     seeds: list[dict[str, Any]] = [
-        {"id": str(t), "type": "TRACK", "href": request.build_absolute_uri(reverse("playlists:track_detail", args=[t]))} for t in settings.seed_ids
+        {"id": str(t), "type": "TRACK", "href": absolute_url(request, "playlists:track_detail", t)} for t in settings.seed_ids
     ]
     artist_names = dict(Artist.objects.filter(id__in=settings.seed_artist_ids).values_list("id", "name"))
     seeds += [
-        {"id": str(a), "type": "ARTIST", "href": request.build_absolute_uri(reverse("api:artist", args=[a])), "name": artist_names.get(a)}
+        {"id": str(a), "type": "ARTIST", "href": absolute_url(request, "api:artist", a), "name": artist_names.get(a)}
         for a in settings.seed_artist_ids
     ]
     seeds += [{"id": g, "type": "GENRE", "href": None} for g in settings.seed_genres]

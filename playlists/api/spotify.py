@@ -22,7 +22,7 @@ from playlists.api import references
 from playlists.api.auth import AuthedRequest, user_auth
 from playlists.api.errors import ApiError
 from playlists.api.queries import unknown_parameters_refuse
-from playlists.api.schemas import ERRORS
+from playlists.api.schemas import ERRORS, absolute_url
 from playlists.catalogue.browse import genre_slugs
 from playlists.generation.filters import track_attribute, track_explicit
 from playlists.models import Album, Artist, Track
@@ -124,9 +124,9 @@ class ArtistOut(Schema):
 
 def _cover_images(request: HttpRequest, album: Album | None, track: Track | None = None) -> list[dict[str, Any]]:
     if album is not None and album.cover_id is not None:
-        url = request.build_absolute_uri(reverse("playlists:album_cover", args=[album.id]))
+        url = absolute_url(request, "playlists:album_cover", album.id)
     elif track is not None and track.cover_id is not None:
-        url = request.build_absolute_uri(reverse("playlists:track_cover", args=[track.id]))
+        url = absolute_url(request, "playlists:track_cover", track.id)
     else:
         return []
     return [{"url": f"{url}?size={size}", "height": size, "width": size} for size in (640, 300, 64)]
@@ -138,14 +138,14 @@ def _artist_ref(artist: Artist, request: HttpRequest) -> dict[str, Any]:
         "name": artist.name,
         "type": "artist",
         "uri": f"crossfade:artist:{artist.id}",
-        "href": request.build_absolute_uri(reverse("api:artist", args=[artist.id])),
+        "href": absolute_url(request, "api:artist", artist.id),
         "external_urls": {"spotify": f"https://open.spotify.com/artist/{artist.spotify_id}"} if artist.spotify_id else {},
     }
 
 
 def track_spotify_json(track: Track, request: HttpRequest, *, score: float | None = None, explanation: dict[str, Any] | None = None) -> dict[str, Any]:
     """A catalogue track as Spotify's track object, plus a ``crossfade`` object."""
-    url = request.build_absolute_uri(reverse("playlists:track_detail", args=[track.id]))
+    url = absolute_url(request, "playlists:track_detail", track.id)
     artist, album = track.artist, track.album
     external_ids = {"isrc": track.isrc} if track.isrc else {}
     external_urls = {"crossfade": url}
@@ -158,7 +158,7 @@ def track_spotify_json(track: Track, request: HttpRequest, *, score: float | Non
         "id": str(track.id),
         "type": "track",
         "uri": f"crossfade:track:{track.id}",
-        "href": request.build_absolute_uri(reverse("api:track", args=[track.id])),
+        "href": absolute_url(request, "api:track", track.id),
         "name": track.title,
         "artists": artists,
         "album": {
@@ -190,7 +190,7 @@ def track_spotify_json(track: Track, request: HttpRequest, *, score: float | Non
             "language": track.language or None,
             "has_lyrics": bool(track.lyrics),
             "spotify_id": track.spotify_id or None,
-            "audio_url": request.build_absolute_uri(reverse("playlists:track_audio", args=[track.id])) if track.audio_path else None,
+            "audio_url": absolute_url(request, "playlists:track_audio", track.id) if track.audio_path else None,
         },
     }
 
@@ -204,7 +204,7 @@ def artist_spotify_json(artist: Artist, request: HttpRequest, *, tracks: int = 0
         "id": str(artist.id),
         "type": "artist",
         "uri": f"crossfade:artist:{artist.id}",
-        "href": request.build_absolute_uri(reverse("api:artist", args=[artist.id])),
+        "href": absolute_url(request, "api:artist", artist.id),
         "name": artist.name,
         "genres": genres,
         "images": _cover_images(request, album),

@@ -1,6 +1,7 @@
 """Seeds of every kind as rows of the hybrid space: catalogue tracks, artists, a text prompt, uploaded audio."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,9 @@ class Seeds:
     text: VectorSet | None  # one lyrics row
     audio: VectorSet | None  # upload rows (audio only)
     labels: list[str]
+    #: What the rows are, hashable: the catalogue ids, the prompt, the uploads' vectors. Within one index version
+    #: equal keys mean equal rows, so what is computed from the rows alone can be kept with the snapshot.
+    key: tuple[object, ...] = ()
 
 
 def seeds_resolve(serving: Serving, settings: PlaylistSettings, messages: list[str]) -> Seeds:
@@ -89,7 +93,9 @@ def seeds_resolve(serving: Serving, settings: PlaylistSettings, messages: list[s
         audio = vectors_concat(index, parts)
     if rows(catalogue) == 0 and text is None and audio is None:
         raise IndexNotReadyError("none of the seeds is indexed yet; run `manage.py reindex`")
-    return Seeds(tracks, artist_tracks, catalogue, text, audio, labels)
+    uploads = tuple(hashlib.sha256(np.asarray(u["vector"], np.float32).tobytes()).hexdigest() for u in settings.seed_audio) if audio is not None else ()
+    key = (tuple(catalogue_ids), settings.seed_text if text is not None else "", uploads)
+    return Seeds(tracks, artist_tracks, catalogue, text, audio, labels, key)
 
 
 def prompt_vector(serving: Serving, text: str) -> np.ndarray:

@@ -31,7 +31,7 @@ class SubsonicPassword(models.Model):
 
     Subsonic's token authentication (``t = md5(password + salt)``) needs the
     password itself, so it is kept encrypted with a key derived from
-    ``SECRET_KEY`` (:mod:`playlists.accounts.secrets`), never in plain text.
+    ``SECRET_KEY`` (:mod:`playlists.secrets`), never in plain text.
     """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subsonic_password")

@@ -2,8 +2,8 @@
 
 No transcoding: ``format``, ``maxBitRate`` and ``timeOffset`` are accepted
 and the original file is sent (``format=raw`` asks for exactly that), which
-every player handles. Only files the catalogue recorded at ingest are ever
-served.
+every player handles. Only files the catalogue recorded at ingest, and only
+inside the library roots (symlinks resolved), are ever served.
 """
 from __future__ import annotations
 
@@ -15,35 +15,36 @@ from django.http.response import HttpResponseBase
 from playlists.catalogue import covers
 from playlists.catalogue.browse import playable_tracks
 from playlists.catalogue.covers import CoverError, cover_file
-from playlists.catalogue.streaming import file_exists, file_response_ranged
-from playlists.models import CoverArt, Track
+from playlists.catalogue.library import path_in_library
+from playlists.catalogue.streaming import file_response_ranged
+from playlists.models import CoverArt
 from playlists.subsonic import ids
 from playlists.subsonic.endpoints import Call, endpoint
 from playlists.subsonic.params import not_found
 
 
-def _audio_track(call: Call) -> Track:
+def _audio_file(call: Call) -> Path:
+    """The file of song ``id``, resolved inside a library root; any other answers "not found"."""
     text = call.params.required("id")
     track = playable_tracks().filter(id=ids.track_number(text)).first()
-    if track is None or not file_exists(track.audio_path):
+    path = path_in_library(track.audio_path) if track is not None else None
+    if path is None:
         raise not_found(f"song {text[:40]!r}")
-    return track
+    return path
 
 
 @endpoint("stream")
 def stream(call: Call) -> HttpResponseBase:
-    track = _audio_track(call)
+    path = _audio_file(call)
     call.params.count("maxBitRate", 0, high=10_000)  # read so that a bad value is refused; the file is sent as it is
-    assert track.audio_path is not None
-    return file_response_ranged(call.request, Path(track.audio_path))
+    return file_response_ranged(call.request, path)
 
 
 @endpoint("download")
 def download(call: Call) -> HttpResponseBase:
-    track = _audio_track(call)
-    assert track.audio_path is not None
-    response = file_response_ranged(call.request, Path(track.audio_path))
-    response["Content-Disposition"] = f'attachment; filename="{Path(track.audio_path).name}"'.encode("ascii", "replace").decode("ascii")
+    path = _audio_file(call)
+    response = file_response_ranged(call.request, path)
+    response["Content-Disposition"] = f'attachment; filename="{path.name}"'.encode("ascii", "replace").decode("ascii")
     return response
 
 

@@ -10,11 +10,12 @@ pytestmark = pytest.mark.django_db
 
 SQUASHED = ("playlists", "0001_squashed_0006_merge_jobs")
 #: Migrations after the squashed one, in order; the last is the chain's one leaf.
-AFTER = [("playlists", "0002_plays_subsonic_covers")]
+AFTER = [("playlists", "0002_plays_subsonic_covers"), ("playlists", "0003_spotify_tokens_encrypted")]
 OLD_CHAIN = [
     "0001_initial", "0002_fusion_model", "0002_playlist_settings_ratings_tokens", "0002_spotify_metadata", "0002_track_audio_tags",
     "0003_merge_spotify_and_playlists", "0004_job", "0004_merge_audio_tags", "0005_merge_fusion_model", "0006_merge_jobs",
 ]
+
 
 
 def test_the_app_has_one_chain_with_one_leaf():

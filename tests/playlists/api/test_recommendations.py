@@ -128,8 +128,8 @@ def test_token_page_shows_a_new_token_once(client, db):
     assert api_token_authenticate(secret) is None
 
 
-def test_openapi_description_lists_every_spotify_parameter(client):
-    description = client.get(reverse("api:openapi-json")).json()
+def test_openapi_description_lists_every_spotify_parameter(reader):
+    description = reader.get(reverse("api:openapi-json")).json()
     names = {p["name"] for p in description["paths"]["/api/recommendations"]["get"]["parameters"]}
     for attribute in ("acousticness", "danceability", "duration_ms", "energy", "instrumentalness", "key", "liveness", "loudness",
                       "mode", "popularity", "speechiness", "tempo", "time_signature", "valence"):

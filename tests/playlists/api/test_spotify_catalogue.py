@@ -92,6 +92,6 @@ def test_the_new_endpoints_answer_what_the_openapi_description_says(client, spot
             assert set(response.json()) == {"error"} and response.json()["error"]["status"] == status
     assert client.get(f"/api/tracks/{salt.id}").status_code == 401
     # The routes that were there before are untouched: search, similar and rating keep their paths.
-    assert client.get("/api/tracks/search", {"q": "sea"}).json()["results"][0]["title"] in ("Salt Wind", "Море")
-    assert client.get(f"/api/tracks/{salt.id}/similar", {"limit": 2}).status_code == 200
-    assert client.get("/api/tracks/xyz").status_code == 404
+    assert client.get("/api/tracks/search", {"q": "sea"}, **headers).json()["results"][0]["title"] in ("Salt Wind", "Море")
+    assert client.get(f"/api/tracks/{salt.id}/similar", {"limit": 2}, **headers).status_code == 200
+    assert client.get("/api/tracks/xyz", **headers).status_code == 404

@@ -61,7 +61,7 @@ def test_top_tags_are_the_confident_ones_best_first(tagged):
     assert tagged["techno"].audio_top_tags == ["techno", "electronic", "no vocals"]
 
 
-def test_catalogue_filters_by_tag_and_vocals(client, tagged):
+def test_catalogue_filters_by_tag_and_vocals(client, user, tagged):
     assert list(selectors.track_list(tag="guitar")) == [tagged["rock"]]
     assert list(selectors.track_list(tag="no vocals")) == [tagged["techno"]]
     assert list(selectors.track_list(vocals="without")) == [tagged["techno"]]
@@ -73,7 +73,7 @@ def test_catalogue_filters_by_tag_and_vocals(client, tagged):
     assert b"drone" in page.content and b"Salt Wind" not in page.content
 
 
-def test_track_page_shows_the_top_tags(client, tagged):
+def test_track_page_shows_the_top_tags(client, user, tagged):
     page = client.get(reverse("playlists:track_detail", args=[tagged["rock"].id]))
     assert b"guitar, rock, male vocal" in page.content and b"(sung)" in page.content
     untagged = Track.objects.exclude(id__in=[t.id for t in tagged.values()]).first()

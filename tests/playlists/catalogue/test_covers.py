@@ -78,7 +78,7 @@ def test_folder_picture_names_in_order(tmp_path):
     assert picture_beside(tmp_path).name == "Folder.JPG"
 
 
-def test_the_site_shows_covers(client, library):
+def test_the_site_shows_covers(client, user, library):
     library_ingest(library)
     track = Track.objects.get(title="Westward")
     page = client.get(f"/tracks/{track.id}/").content.decode()

@@ -6,10 +6,10 @@ import hashlib
 import pytest
 from django.contrib.auth import get_user_model
 
-from playlists.accounts.secrets import SecretUnreadableError, secret_decrypt, secret_encrypt, secret_needs_rotation
 from playlists.accounts.subsonic import subsonic_password_check, subsonic_password_set, subsonic_token_check
 from playlists.errors import ControlError
 from playlists.models import SubsonicPassword
+from playlists.secrets import SecretUnreadableError, secret_decrypt, secret_encrypt, secret_needs_rotation
 
 pytestmark = pytest.mark.django_db
 
