@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.db.models import QuerySet
@@ -88,8 +88,12 @@ def track_similar(track_id: int, *, limit: int = 10, balance: float = 0.5) -> li
     serving = engine.serving_or_raise()
     if track_id not in serving.index:
         raise IndexNotReadyError(f"track {track_id} is not indexed yet: run `manage.py reindex`")
-    excluded = list(Track.objects.filter(excluded=True).values_list("id", flat=True))
-    ids, scores = serving.index.similar([track_id], k=limit, balance=balance, exclude=excluded)
+    excluded = tuple(Track.objects.filter(excluded=True).order_by("id").values_list("id", flat=True))
+    # A function of the index version and these values alone: kept with the snapshot, as track pages and the API ask again and again.
+    found = serving.answers.get(
+        ("similar", track_id, limit, balance, excluded), lambda: serving.index.similar([track_id], k=limit, balance=balance, exclude=list(excluded))
+    )
+    ids, scores = cast(tuple[np.ndarray, np.ndarray], found)
     return _neighbours(ids, scores)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,14 @@ _STOPWORDS = frozenset(
 
 
 def lyric_words(text: str) -> Counter[str]:
-    words = re.findall(r"\w+", lyrics_clean(text or "").casefold())
+    """The telling words of a lyric (4+ letters, no stop words) with their counts; a fresh Counter the caller may change."""
+    return Counter(_lyric_words(text or ""))
+
+
+@lru_cache(maxsize=8192)
+def _lyric_words(text: str) -> Counter[str]:
+    # Cleaning a lyric costs more than the rest of an explanation, and the same tracks come back request after request.
+    words = re.findall(r"\w+", lyrics_clean(text).casefold())
     return Counter(w for w in words if len(w) >= 4 and not w.isdigit() and w not in _STOPWORDS)
 
 

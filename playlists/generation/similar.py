@@ -10,6 +10,7 @@ fetches the tracks and applies what only the catalogue knows.
 from __future__ import annotations
 
 from collections import Counter
+from typing import cast
 
 import numpy as np
 from django.contrib.auth.models import AnonymousUser, User
@@ -19,7 +20,7 @@ from ml.playlist.diversity import mmr_select
 from ml.playlist.duplicates import duplicates_mask
 from ml.playlist.ordering import continuity_bonus, flow_order
 from ml.playlist.taste import TasteNotReadyError
-from ml.playlist.vectors import VectorSet, candidates_search, relevance, rows, scores_matrix, vectors_of
+from ml.playlist.vectors import SeedGroup, VectorSet, candidates_search, relevance, rows, scores_matrix, vectors_of
 from playlists.engine import Serving
 from playlists.generation.explain import explanations
 from playlists.generation.filters import CandidateFilter, target_penalty, track_attribute
@@ -80,6 +81,20 @@ def _dedupe_mask(index: HybridIndex, tracks: list[Track], scores: np.ndarray, ca
     return keep
 
 
+def _candidate_pool(serving: Serving, seeds: Seeds, groups: list[SeedGroup], k: int) -> np.ndarray:
+    """The ``k`` best catalogue ids of every seed row, int64 ``(n,)``: a function of the index version and the seed rows
+    alone, so it is kept with the serving snapshot (the same seeds come back: a listener's "more like this", the API)."""
+
+    def search() -> np.ndarray:
+        pools = [candidates_search(serving.index, group, group_weights, k) for group, group_weights in groups]
+        found = np.concatenate(pools) if pools else np.zeros(0, np.int64)
+        found.setflags(write=False)
+        return found
+
+    weights_key = tuple(tuple(sorted(group_weights.items())) for _, group_weights in groups)
+    return cast(np.ndarray, serving.answers.get(("candidate pool", seeds.key, weights_key, k), search))
+
+
 def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | AnonymousUser | None = None) -> BuiltPlaylist:
     """Items (with explanations) for the similar mode; a filter leaving too few tracks gives fewer items and a message."""
     index = serving.index
@@ -94,10 +109,9 @@ def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | 
     k = max(200, 4 * settings.length + len(seed_ids))
     filt = CandidateFilter(settings)
     while True:
-        pools = [candidates_search(index, group, group_weights, k) for group, group_weights in groups]
+        found = _candidate_pool(serving, seeds, groups, k)
         if seeds.sound is not None:
-            pools.append(seeds.sound.pool(k))
-        found = np.concatenate(pools) if pools else np.zeros(0, np.int64)
+            found = np.concatenate([found, seeds.sound.pool(k)])
         candidates = np.asarray(list(dict.fromkeys(int(c) for c in found if int(c) not in seed_ids)), dtype=np.int64)
         fetched = Track.objects.select_related("artist", "album").in_bulk([int(c) for c in candidates])
         keep = [c for c in candidates if int(c) in fetched and filt.passes(fetched[int(c)])]
@@ -152,4 +166,4 @@ def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | 
     items = [BuiltItem(t.id, None if t.id in placed_ids else item_scores.get(t.id), t.id in placed_ids, explained[t.id]) for t in chosen]
     name = seeds.labels[0] if seeds.labels else "Playlist"
     more = f" + {len(seeds.labels) - 1}" if len(seeds.labels) > 1 else ""
-    return BuiltPlaylist(items, messages, f"Like {name}{more}", serving.version)
+    return BuiltPlaylist(items, messages, f"Like {name}{more}", serving.version, tracks={t.id: t for t in chosen})

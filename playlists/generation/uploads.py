@@ -42,7 +42,9 @@ def upload_analyse(name: str, chunks: Iterable[bytes], *, size: int | None = Non
         try:
             vector = embedder.embed([str(path)])[0]
         except (MLError, RuntimeError, ValueError, OSError) as error:
-            raise UploadError(f"“{name}” is not audio Crossfade can decode ({error}); upload an MP3, FLAC, Ogg, WAV or M4A file") from None
+            # The decoder names the temporary copy; the user knows the file by its own name, and the server's paths are nobody's business.
+            detail = str(error).replace(str(path), f"“{name}”").replace(folder, "").strip()
+            raise UploadError(f"“{name}” is not audio Crossfade can decode ({detail}); upload an MP3, FLAC, Ogg, WAV or M4A file") from None
     if not np.all(np.isfinite(vector)):
         raise UploadError(f"“{name}” gave no usable audio (silent or too short?)")
     return {"name": name, "model_version": embedder.version, "vector": [round(float(v), 7) for v in vector]}

@@ -15,6 +15,7 @@ from playlists.models.catalogue import Track
 class Playlist(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists")
     name = models.CharField(max_length=200)
+    comment = models.TextField(blank=True, help_text="A note on the playlist (set from a Subsonic player).")
     seeds = models.ManyToManyField(Track, related_name="seeded_playlists", blank=True)
     length = models.PositiveIntegerField(default=20)
     balance = models.FloatField(default=0.5, help_text="Audio share of the similarity: 1 audio only, 0 lyrics only.")

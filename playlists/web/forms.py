@@ -227,6 +227,17 @@ class TokenForm(forms.Form):
     revoke = forms.IntegerField(required=False)
 
 
+class SubsonicPasswordForm(forms.Form):
+    """The password Subsonic players log in with (checked by :func:`playlists.accounts.subsonic.subsonic_password_set`)."""
+
+    subsonic_password = forms.CharField(required=False, max_length=128, strip=False, widget=forms.PasswordInput)
+    clear = forms.BooleanField(required=False)
+
+
+class CoverSizeForm(forms.Form):
+    size = forms.IntegerField(required=False, min_value=16, max_value=2048)
+
+
 class ReindexForm(forms.Form):
     full = forms.BooleanField(required=False)
 

@@ -1,8 +1,6 @@
 """The catalogue pages: the list with search and filters, one track, its audio, and search by theme."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
@@ -10,11 +8,13 @@ from django.views.decorators.http import require_GET
 
 from ml.errors import MLError
 from playlists.catalogue import selectors
+from playlists.catalogue.library import path_in_library
+from playlists.catalogue.streaming import file_exists, file_response_ranged
 from playlists.errors import CrossfadeError, IndexNotReadyError
 from playlists.models import Track
 from playlists.pictures.spectrograms import SPECTROGRAM_KINDS
+from playlists.web.access import media_login_required
 from playlists.web.forms import BalanceForm, CatalogueFilterForm, ThemeSearchForm
-from playlists.web.streaming import file_exists, file_response_ranged
 
 PAGE_SIZE = 25
 
@@ -62,13 +62,15 @@ def track_detail(request: HttpRequest, track_id: int) -> HttpResponse:
     )
 
 
+@media_login_required
 @require_GET
 def track_audio(request: HttpRequest, track_id: int) -> HttpResponseBase:
     track = Track.objects.filter(id=track_id).only("audio_path").first()
-    # Only paths the catalogue recorded at ingest are ever served.
-    if track is None or track.audio_path is None or not file_exists(track.audio_path):
+    # Only files inside the library roots are ever served, whatever a row says (symlinks resolved).
+    path = path_in_library(track.audio_path) if track is not None else None
+    if path is None:
         raise Http404("No audio for this track")
-    return file_response_ranged(request, Path(track.audio_path))
+    return file_response_ranged(request, path)
 
 
 @require_GET

@@ -15,9 +15,11 @@ from playlists.keep.selectors import playlist_list
 from playlists.models import Job, Playlist, Track
 from playlists.pictures import catalogue_map, charts, spectrograms
 from playlists.pictures.files import PictureError
+from playlists.web.access import media_login_required
 from playlists.web.forms import MapForm
 
 
+@media_login_required
 @require_GET
 def track_picture(request: HttpRequest, track_id: int, kind: str) -> HttpResponseBase:
     track = Track.objects.filter(id=track_id).first()

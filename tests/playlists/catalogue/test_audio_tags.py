@@ -68,7 +68,7 @@ def test_top_tags_are_the_confident_ones_best_first(tagged):
     assert tagged["rock"].audio_tags_by_vocabulary == [("MagnaTagATune", ["guitar", "rock", "male vocal"]), ("Million Song Dataset", ["classic rock"])]
 
 
-def test_catalogue_filters_by_tag_of_either_vocabulary_and_vocals(client, tagged):
+def test_catalogue_filters_by_tag_of_either_vocabulary_and_vocals(client, user, tagged):
     assert list(selectors.track_list(tag="mtt:guitar")) == [tagged["rock"]]
     assert list(selectors.track_list(tag="mtt:no vocals")) == [tagged["techno"]]
     assert list(selectors.track_list(tag="msd:classic rock")) == [tagged["rock"]]
@@ -84,7 +84,7 @@ def test_catalogue_filters_by_tag_of_either_vocabulary_and_vocals(client, tagged
     assert b"drone" in page.content and b"Salt Wind" not in page.content
 
 
-def test_track_page_shows_the_top_tags_of_both_vocabularies(client, tagged):
+def test_track_page_shows_the_top_tags_of_both_vocabularies(client, user, tagged):
     page = client.get(reverse("playlists:track_detail", args=[tagged["rock"].id]))
     assert b"guitar, rock, male vocal" in page.content and b"(MagnaTagATune)" in page.content
     assert b"classic rock" in page.content and b"(Million Song Dataset)" in page.content and b"sung" in page.content

@@ -23,7 +23,7 @@ def _expected(prompt: str, k: int) -> tuple[list[int], list[str]]:
     return [int(i) for i in table.search(query, k=k)[0]], query.matched
 
 
-def test_the_api_ranks_tracks_by_their_tags_and_says_what_matched(client, indexed):
+def test_the_api_ranks_tracks_by_their_tags_and_says_what_matched(client, user, indexed):
     tagged = Track.objects.exclude(audio_tags={}).count()
     assert tagged >= 5  # reindex tagged every track with audio
     response = client.get(reverse("api:search_themes"), {"q": "calm piano", "mode": "sound", "limit": tagged})
@@ -39,7 +39,7 @@ def test_the_api_ranks_tracks_by_their_tags_and_says_what_matched(client, indexe
     assert {"piano", "quiet", "soft"} & set(matched)
 
 
-def test_a_prompt_with_a_theme_and_a_sound_uses_lyrics_for_the_theme(client, indexed):
+def test_a_prompt_with_a_theme_and_a_sound_uses_lyrics_for_the_theme(client, user, indexed):
     response = client.get(reverse("api:search_themes"), {"q": "songs about leaving home with piano", "mode": "both", "limit": 10})
     assert response.status_code == 200
     results = response.json()["results"]
@@ -54,7 +54,7 @@ def test_a_prompt_with_a_theme_and_a_sound_uses_lyrics_for_the_theme(client, ind
     assert all(r["lyrics"] is None for r in results if r["title"] == "drone")
 
 
-def test_bad_prompts_and_modes_get_clear_errors(client, indexed):
+def test_bad_prompts_and_modes_get_clear_errors(client, user, indexed):
     assert client.get(reverse("api:search_themes"), {"q": "", "mode": "sound"}).json()["error"]["status"] == 400
     long = client.get(reverse("api:search_themes"), {"q": "x" * 600, "mode": "sound"})
     assert long.status_code == 400 and "at most 500" in long.json()["error"]["message"]
@@ -63,7 +63,7 @@ def test_bad_prompts_and_modes_get_clear_errors(client, indexed):
         PlaylistSettings(seed_text="piano", seed_text_mode="vibes")
 
 
-def test_the_theme_page_searches_by_sound(client, indexed):
+def test_the_theme_page_searches_by_sound(client, user, indexed):
     page = client.get(reverse("playlists:theme_search"), {"q": "calm piano", "mode": "sound"})
     html = page.content.decode()
     expected_ids, _ = _expected("calm piano", 1)

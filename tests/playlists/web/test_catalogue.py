@@ -22,7 +22,7 @@ def test_the_database_is_the_one_database_url_names():
     assert connection.vendor == wanted
 
 
-def test_catalogue_lists_searches_and_filters(client, indexed):
+def test_catalogue_lists_searches_and_filters(client, user, indexed):
     page = client.get(reverse("playlists:catalogue"))
     assert page.status_code == 200 and b"Salt Wind" in page.content and b"6 tracks" in page.content
     by_lyrics = client.get(reverse("playlists:catalogue"), {"q": "rigging"})
@@ -37,7 +37,7 @@ def test_catalogue_lists_searches_and_filters(client, indexed):
     assert b"Neon" in genre.content and b"Westward" not in genre.content
 
 
-def test_catalogue_paginates(client, indexed, settings):
+def test_catalogue_paginates(client, user, indexed, settings):
     import playlists.web.views.catalogue as views
 
     views.PAGE_SIZE, original = 4, views.PAGE_SIZE
@@ -49,7 +49,7 @@ def test_catalogue_paginates(client, indexed, settings):
     assert b"Page 1 of 2" in first.content and b"Page 2 of 2" in second.content
 
 
-def test_track_page_shows_metadata_lyrics_player_and_neighbours(client, indexed):
+def test_track_page_shows_metadata_lyrics_player_and_neighbours(client, user, indexed):
     track = indexed["Neon"]
     page = client.get(reverse("playlists:track_detail", args=[track.id]))
     html = page.content.decode()
@@ -60,13 +60,13 @@ def test_track_page_shows_metadata_lyrics_player_and_neighbours(client, indexed)
     assert "from .lrc file" in html
 
 
-def test_track_page_without_index_says_so(client, library, index_dir):
+def test_track_page_without_index_says_so(client, user, library, index_dir):
     library_ingest(library)
     page = client.get(reverse("playlists:track_detail", args=[Track.objects.first().id]))
     assert page.status_code == 200 and b"run `manage.py reindex`" in page.content
 
 
-def test_audio_streams_with_range_requests(client, indexed):
+def test_audio_streams_with_range_requests(client, user, indexed):
     track = indexed["Salt Wind"]
     url = reverse("playlists:track_audio", args=[track.id])
     whole = client.get(url)

@@ -254,7 +254,24 @@
     }
   }
 
+  /* Range sliders show their value in the <output> beside them; forms with data-confirm ask first.
+     (Here rather than in inline handlers: the Content-Security-Policy allows no inline script.) */
+  function setupSliders() {
+    document.addEventListener("input", function (event) {
+      var slider = event.target;
+      if (!slider.hasAttribute || !slider.hasAttribute("data-shows-value")) { return; }
+      var shown = slider.nextElementSibling;
+      if (shown && shown.tagName === "OUTPUT") { shown.value = slider.value; }
+    });
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      var question = form.getAttribute && form.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) { event.preventDefault(); event.stopImmediatePropagation(); }
+    }, true);
+  }
+
   function start() {
+    setupSliders();
     setupRatings();
     setupJobs();
     setupTabs();

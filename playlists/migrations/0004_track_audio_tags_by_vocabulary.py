@@ -29,7 +29,7 @@ def _bare(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("playlists", "0001_squashed_0006_merge_jobs")]
+    dependencies = [("playlists", "0003_spotify_tokens_encrypted")]
 
     operations = [
         migrations.AlterField(
