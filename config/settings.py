@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # request.htmx: whether a request is the page's own swap (htmx: hx-boost navigation, in-place edits) or a full load.
+    "django_htmx.middleware.HtmxMiddleware",
     # JSON error envelopes for anything under /api/ that Django itself answers (404, 405, 500).
     "playlists.api.middleware.ApiErrorsMiddleware",
 ]

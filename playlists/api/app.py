@@ -14,7 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
-from playlists.api import catalogue_map, jobs, recommendations, themes, tokens, tracks
+from playlists.api import catalogue_map, jobs, mix, recommendations, themes, tokens, tracks
 from playlists.api.errors import ApiError, error_response, validation_message
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ api = NinjaAPI(
     # The interactive docs page loads its scripts from a CDN, which a private server may not reach.
     docs_url=None,
 )
-for router in (recommendations.router, tracks.router, themes.router, jobs.router, catalogue_map.router, tokens.router):
+for router in (recommendations.router, tracks.router, mix.router, themes.router, jobs.router, catalogue_map.router, tokens.router):
     api.add_router("/", router)
 
 
