@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from ml.text.search import NULL_PROMPTS, THEME_MARGIN, lyrics_search, prompt_encode, theme_margins, theme_prompt_core
 from playlists import engine
@@ -69,6 +69,11 @@ def track_facets() -> dict[str, list[str]]:
     for top in Track.objects.exclude(audio_tags={}).only("audio_tags").iterator():
         tags.update(top.audio_top_tags)
     return {"genres": sorted(genres, key=str.casefold), "languages": languages, "audio_tags": sorted(tags)}
+
+
+def artist_search(text: str) -> QuerySet[Artist]:
+    """Artists whose name contains ``text`` (case-insensitive), those with the most tracks first."""
+    return Artist.objects.filter(name__icontains=text.strip()).annotate(tracks_count=Count("tracks")).order_by("-tracks_count", "name")
 
 
 def artist_get(artist_id: int) -> tuple[Artist, list[Album], QuerySet[Track]]:

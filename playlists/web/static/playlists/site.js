@@ -248,6 +248,13 @@
       el.toggle.setAttribute("aria-expanded", show ? "true" : "false");
     }
 
+    // The title's address changes with every track, so it is followed here, as a navigation that leaves the player be.
+    el.title.addEventListener("click", function (event) {
+      var href = el.title.getAttribute("href");
+      if (!window.htmx || !href || href === "#" || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+      event.preventDefault();
+      window.htmx.ajax("GET", href, { source: el.title, target: "#page", select: "#page", swap: "outerHTML show:window:top" });
+    });
     el.play.addEventListener("click", toggle);
     el.next.addEventListener("click", next);
     el.prev.addEventListener("click", previous);
@@ -622,7 +629,7 @@
         var row = handle.closest("li");
         var before = Array.prototype.map.call(list.children, function (li) { return li.getAttribute("data-item-id"); }).join(",");
         event.preventDefault();
-        handle.setPointerCapture(event.pointerId);
+        try { handle.setPointerCapture(event.pointerId); } catch (e) { /* the document listeners below do without */ }
         row.classList.add("dragging");
         function move(moveEvent) {
           var rows = Array.prototype.slice.call(list.children);
@@ -635,9 +642,9 @@
           list.insertBefore(row, moveEvent.clientY < box.top + box.height / 2 ? over : over.nextSibling);
         }
         function drop() {
-          handle.removeEventListener("pointermove", move);
-          handle.removeEventListener("pointerup", drop);
-          handle.removeEventListener("pointercancel", drop);
+          document.removeEventListener("pointermove", move);
+          document.removeEventListener("pointerup", drop);
+          document.removeEventListener("pointercancel", drop);
           row.classList.remove("dragging");
           var after = Array.prototype.map.call(list.children, function (li) { return li.getAttribute("data-item-id"); }).join(",");
           if (after === before) { return; }
@@ -645,9 +652,9 @@
           announce(row.getAttribute("data-title") + " moved; saving the new order.");
           if (window.htmx) { window.htmx.trigger(form, "submit"); } else { form.submit(); }
         }
-        handle.addEventListener("pointermove", move);
-        handle.addEventListener("pointerup", drop);
-        handle.addEventListener("pointercancel", drop);
+        document.addEventListener("pointermove", move);
+        document.addEventListener("pointerup", drop);
+        document.addEventListener("pointercancel", drop);
       });
       // Keyboard: the handle moves its row with the arrow keys (the ↑/↓ buttons do the same).
       list.addEventListener("keydown", function (event) {
