@@ -15,11 +15,20 @@ OLD_CHAIN = [
 ]
 
 
+def _after_the_squash(loader: MigrationLoader) -> list[tuple[str, str]]:
+    """The migrations added since the squash, in order (each depends on the one before it)."""
+    leaf = loader.graph.leaf_nodes("playlists")[0]
+    return [node for node in loader.graph.forwards_plan(leaf) if node[0] == "playlists" and node != SQUASHED]
+
+
 def test_the_app_has_one_chain_with_one_leaf():
     loader = MigrationLoader(connection)
     leaves = loader.graph.leaf_nodes("playlists")
-    assert leaves == [SQUASHED]
+    assert len(leaves) == 1
+    assert loader.graph.root_nodes("playlists") == [SQUASHED]
     assert [name for _, name in loader.disk_migrations[SQUASHED].replaces] == OLD_CHAIN
+    later = _after_the_squash(loader)
+    assert all(loader.disk_migrations[node].replaces == [] for node in later)
 
 
 def test_a_database_that_applied_the_old_chain_needs_nothing_more():
@@ -32,4 +41,5 @@ def test_a_database_that_applied_the_old_chain_needs_nothing_more():
     executor = MigrationExecutor(connection)
     assert SQUASHED in executor.loader.applied_migrations
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    assert [migration for migration, _ in plan if migration.app_label == "playlists"] == []
+    # Only what was added after the squash is left to apply.
+    assert [(m.app_label, m.name) for m, _ in plan if m.app_label == "playlists"] == _after_the_squash(executor.loader)
