@@ -310,6 +310,8 @@ def test_editing_in_place_drag_and_drop_compact_rows_and_a_warning(browser, live
     page.mouse.up()
     expect(rows.nth(0)).to_have_attribute("data-item-id", str(last.id))
     page.wait_for_function(f"() => document.querySelector('#playlist-items li')?.dataset.itemId === '{last.id}' && !document.querySelector('.dragging')")
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")  # the saved order is back from the server
+    expect(rows.nth(0)).to_have_attribute("data-item-id", str(last.id))
     saved = Playlist.objects.get(id=playlist.id)
     assert [i.id for i in saved.items.all()][0] == last.id and saved.edited_at is not None
     assert page.evaluate("window.sameDocument === true")
@@ -318,6 +320,9 @@ def test_editing_in_place_drag_and_drop_compact_rows_and_a_warning(browser, live
     page.get_by_text("Rename, adjust and regenerate, delete").click()
     expect(page.locator("#edit-warning")).to_contain_text("replaces those edits")
     page.get_by_role("button", name="Update the playlist").click()  # the browser holds it: the box is not ticked
+    assert page.evaluate("document.querySelector('.adjust-form input[name=replace_edits]').validity.valueMissing")
+    page.wait_for_timeout(300)
+    expect(page.locator("#edit-warning")).to_be_visible()
     assert Playlist.objects.get(id=playlist.id).edited_at is not None
     page.locator(".adjust-form").get_by_label("Yes, replace my edits").check()
     page.get_by_role("button", name="Update the playlist").click()

@@ -308,7 +308,7 @@
         state.queue = saved.queue;
         state.source = saved.source || "";
         load(saved.index >= 0 ? saved.index : 0, saved.time || 0, false);
-        if (saved.time) { el.position.textContent += " · resumes at " + clock(saved.time); }
+        if (saved.time >= 1) { el.position.textContent += " · resumes at " + clock(saved.time); }
       }
     } catch (e) { /* nothing usable was kept */ }
     show();
