@@ -81,8 +81,14 @@ class TrackQuerySet(models.QuerySet["Track"]):
         return self.filter(**{f"audio_tags__{tag}__gte": threshold})
 
     def by_vocals(self, vocals: bool) -> "TrackQuerySet":
-        """Tagged tracks that sound sung (``True``) or instrumental (``False``)."""
-        return self.filter(audio_vocals__gte=0.5) if vocals else self.filter(audio_vocals__lt=0.5)
+        """Tracks with a voice (``True``) or without one (``False``).
+
+        Lyrics settle it: a track with lyrics is sung whatever the audio tagger
+        hears (it often misses a voice under synths). Without lyrics, the
+        tagger decides: heard singing means vocals (vocalise, untranscribed songs).
+        """
+        sung = (~Q(lyrics="") & ~Q(language="zxx")) | Q(audio_vocals__gte=0.5)
+        return self.filter(sung) if vocals else self.exclude(sung)
 
     def with_genre(self, genre: str) -> "TrackQuerySet":
         return self.filter(genre__icontains=genre)
@@ -149,6 +155,15 @@ class Track(models.Model):
         """Up to five audio tags the tagger is fairly sure of, most likely first (the best one at least)."""
         ranked = sorted(self.audio_tags.items(), key=lambda item: -item[1])
         return [tag for rank, (tag, p) in enumerate(ranked[:5]) if p >= 0.2 or rank == 0]
+
+    @property
+    def has_vocals(self) -> bool | None:
+        """Whether the track has a voice, as :meth:`TrackQuerySet.by_vocals` decides; None when nothing tells."""
+        if self.lyrics and self.language != "zxx":
+            return True
+        if self.audio_vocals is None:
+            return None
+        return self.audio_vocals >= 0.5
 
     @property
     def genres(self) -> list[str]:
