@@ -129,6 +129,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    # Its static files ship htmx itself (django_htmx/htmx-2.min.js), served by the site.
+    "django_htmx",
     "axes",
     "csp",
     "playlists",
@@ -150,6 +152,8 @@ MIDDLEWARE = [
     "playlists.web.access.SiteLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # request.htmx: whether a request is the page's own swap (htmx: hx-boost navigation, in-place edits) or a full load.
+    "django_htmx.middleware.HtmxMiddleware",
     # JSON error envelopes for anything under /api/ that Django itself answers (404, 405, 500).
     "playlists.api.middleware.ApiErrorsMiddleware",
     # Login throttling: refuses a user+address after CROSSFADE_LOGIN_FAILURES wrong passwords (last, as axes asks).

@@ -1,7 +1,7 @@
 """The catalogue in the admin: artists, albums, tracks with their embedding state, embeddings, unreadable files."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from playlists.catalogue.library import LibraryPathError, library_path_check
 from playlists.jobs.runner import job_start, job_start_once
 from playlists.jobs.tasks import reindex_task, spotify_enrich_job_task
+from playlists.metadata.spotify.client import spotify_lookup_available
 from playlists.models import Album, Artist, Embedding, IngestFailure, Job, Track
 
 if TYPE_CHECKING:
@@ -89,6 +90,13 @@ class TrackAdmin(admin.ModelAdmin[Track]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Track]:
         return super().get_queryset(request).prefetch_related("embeddings")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        """Every bulk action, less "Look up on Spotify" while Spotify is not set up here (it could only fail)."""
+        actions = super().get_actions(request)
+        if not spotify_lookup_available():
+            actions.pop("spotify_lookup", None)
+        return actions
 
     @admin.display(boolean=True, description="lyrics")
     def has_lyrics(self, track: Track) -> bool:

@@ -14,7 +14,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
-from playlists.api import catalogue_map, jobs, recommendations, spotify, themes, tokens, tracks
+from playlists.api import catalogue_map, jobs, mix, recommendations, spotify, themes, tokens, tracks
 from playlists.api.auth import site_auth, site_login_required
 from playlists.api.errors import ApiError, error_response, validation_message
 
@@ -41,7 +41,7 @@ api = NinjaAPI(
     auth=site_auth,
 )
 # The genre seeds and /tracks/search are declared before the routes with ids, which never match their words anyway.
-for router in (recommendations.router, tracks.router, spotify.router, themes.router, jobs.router, catalogue_map.router, tokens.router):
+for router in (recommendations.router, tracks.router, mix.router, spotify.router, themes.router, jobs.router, catalogue_map.router, tokens.router):
     api.add_router("/", router)
 
 

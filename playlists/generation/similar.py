@@ -18,12 +18,12 @@ from django.contrib.auth.models import AnonymousUser, User
 from ml.fusion.hybrid import HybridIndex
 from ml.playlist.diversity import mmr_select
 from ml.playlist.duplicates import duplicates_mask
-from ml.playlist.ordering import continuity_bonus, flow_order
+from ml.playlist.ordering import continuity_bonus, flow_order_ranked
 from ml.playlist.taste import TasteNotReadyError
 from ml.playlist.vectors import SeedGroup, VectorSet, candidates_search, relevance, rows, scores_matrix, vectors_of
 from playlists.engine import Serving
 from playlists.generation.explain import explanations
-from playlists.generation.filters import CandidateFilter, target_penalty, track_attribute
+from playlists.generation.filters import CandidateFilter, attribute_notes, target_penalty, track_attribute
 from playlists.generation.result import BuiltItem, BuiltPlaylist
 from playlists.generation.seeds import Seeds, seed_groups, seeds_resolve
 from playlists.generation.settings import PlaylistSettings
@@ -130,7 +130,9 @@ def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | 
     tracks = [fetched[int(c)] for c in candidates]
     if settings.attributes:
         scores = scores - np.asarray([target_penalty(t, settings) for t in tracks])
+        messages.extend(attribute_notes(settings, list(fetched.values())))
     taste = None
+    untasted = scores
     if settings.taste > 0 and candidates.size:
         taste = _taste_probabilities(user, serving, candidates, messages)
         if taste is not None:
@@ -143,16 +145,30 @@ def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | 
     if rows(seeds.catalogue) and candidates.size:
         already = np.nanmax(np.nan_to_num(scores_matrix(candidate_vectors, seeds.catalogue, weights), nan=0.0), axis=1)
     used = Counter(t.artist_id for t in placed)
-    picks = mmr_select(
-        scores, similarity, count=max(0, wanted), diversity=settings.diversity, allowed=allowed,
-        already=already, group_of=[t.artist_id for t in tracks], group_cap=settings.max_per_artist, group_used=used,
-    )
+
+    def select(relevance_of: np.ndarray) -> list[int]:
+        return mmr_select(
+            relevance_of, similarity, count=max(0, wanted), diversity=settings.diversity, allowed=allowed,
+            already=already, group_of=[t.artist_id for t in tracks], group_cap=settings.max_per_artist, group_used=Counter(used),
+        )
+
+    picks = select(scores)
+    if taste is not None:
+        unchanged = select(untasted)
+        if unchanged == picks:
+            low, high = float(np.min(taste[picks])) if picks else 0.5, float(np.max(taste[picks])) if picks else 0.5
+            messages.append(
+                "your taste changed nothing here: every track close enough to the seeds is one your taste model rates alike "
+                f"({low:.0%} to {high:.0%} likely to be liked); rate more tracks, or choose other seeds"
+            )
     if settings.max_per_artist is not None and len(picks) < wanted:
         filt.counts[f"beyond {settings.max_per_artist} per artist"] += int(allowed.sum()) - len(picks)
     chosen = placed[: settings.length] + [tracks[i] for i in picks]
     item_scores = {int(candidates[i]): float(scores[i]) for i in picks}
     if settings.order == "flow" and len(chosen) > 2:
-        order = flow_order(flow_similarity(index, chosen, weights), start=0, fixed_prefix=1 if placed else 0)
+        # Flow keeps relevance: the strongest matches first, the smoothest transitions within each block of them.
+        relevance_of = np.asarray([np.inf if t.id in seed_ids else item_scores.get(t.id, -np.inf) for t in chosen])
+        order = flow_order_ranked(flow_similarity(index, chosen, weights), relevance_of, fixed_prefix=len(placed[: settings.length]))
         chosen = [chosen[i] for i in order]
     if len(chosen) < settings.length:
         reasons = ", ".join(f"{n} {why}" for why, n in filt.counts.most_common() if n)

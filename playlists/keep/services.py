@@ -1,4 +1,4 @@
-"""Keeping playlists: rename, reorder, move or remove items, delete; playlists put together by hand in a player."""
+"""Keeping playlists: save the player's queue, rename, reorder, move or remove items, delete; playlists put together by hand in a player."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -12,6 +12,31 @@ from playlists.models import Playlist, PlaylistItem, Track
 
 #: The most tracks a playlist put together by hand may hold.
 MAX_MANUAL_TRACKS = 5000
+#: Tracks of a saved queue that become the playlist's seeds (what "Regenerate" starts from).
+QUEUE_SEEDS = 5
+
+
+def playlist_create_from_queue(*, owner: User, name: str, track_ids: Sequence[int]) -> Playlist:
+    """A playlist of the player's queue (an instant mix, a list) in that order, repeats and unknown ids left out.
+
+    Its first tracks are stored as its seeds, so it can be regenerated like
+    a playlist made in the builder. Raises :class:`ControlError` when none of the ids is a track.
+    """
+    wanted = list(dict.fromkeys(int(i) for i in track_ids))
+    known = set(Track.objects.filter(id__in=wanted).values_list("id", flat=True))
+    ordered = [i for i in wanted if i in known]
+    if not ordered:
+        raise ControlError("none of those tracks is in the catalogue")
+    with transaction.atomic():
+        playlist = Playlist.objects.create(
+            owner=owner, name=(name.strip() or "Saved queue")[:200], length=len(ordered),
+            settings={"seed_ids": ordered[:QUEUE_SEEDS], "length": len(ordered), "order": "flow"},
+        )
+        playlist.seeds.set(ordered[:QUEUE_SEEDS])
+        PlaylistItem.objects.bulk_create(
+            [PlaylistItem(playlist=playlist, track_id=track_id, position=n, is_seed=n == 0, explanation={"queued": True, "why": "saved from your queue"}) for n, track_id in enumerate(ordered)]
+        )
+    return playlist
 
 
 def playlist_rename(playlist: Playlist, *, name: str) -> Playlist:
@@ -66,7 +91,9 @@ def _positions_write(playlist: Playlist, items: list[PlaylistItem]) -> None:
         for position, item in enumerate(items):
             item.position = position
         PlaylistItem.objects.bulk_update(items, ["position"])
-        Playlist.objects.filter(id=playlist.id).update(updated_at=timezone.now())
+        now = timezone.now()
+        Playlist.objects.filter(id=playlist.id).update(updated_at=now, edited_at=now)
+        playlist.edited_at = now
 
 
 def playlist_delete(playlist: Playlist) -> None:

@@ -83,8 +83,14 @@ class TrackQuerySet(models.QuerySet["Track"]):
         return self.filter(**{f"audio_tags__{tag}__gte": threshold})
 
     def by_vocals(self, vocals: bool) -> "TrackQuerySet":
-        """Tagged tracks that sound sung (``True``) or instrumental (``False``)."""
-        return self.filter(audio_vocals__gte=0.5) if vocals else self.filter(audio_vocals__lt=0.5)
+        """Tracks with a voice (``True``) or without one (``False``).
+
+        Lyrics settle it: a track with lyrics is sung whatever the audio tagger
+        hears (it often misses a voice under synths). Without lyrics, the
+        tagger decides: heard singing means vocals (vocalise, untranscribed songs).
+        """
+        sung = (~Q(lyrics="") & ~Q(language="zxx")) | Q(audio_vocals__gte=0.5)
+        return self.filter(sung) if vocals else self.exclude(sung)
 
     def with_genre(self, genre: str) -> "TrackQuerySet":
         return self.filter(genre__icontains=genre)
@@ -164,6 +170,15 @@ class Track(models.Model):
             (VOCABULARY_NAMES.get(vocabulary, vocabulary or "tags"), [tag_label(key) for key in tags_ranked(tags, vocabulary=vocabulary)])
             for vocabulary in sorted(present, key=lambda v: list(VOCABULARY_NAMES).index(v) if v in VOCABULARY_NAMES else len(VOCABULARY_NAMES))
         ]
+
+    @property
+    def has_vocals(self) -> bool | None:
+        """Whether the track has a voice, as :meth:`TrackQuerySet.by_vocals` decides; None when nothing tells."""
+        if self.lyrics and self.language != "zxx":
+            return True
+        if self.audio_vocals is None:
+            return None
+        return self.audio_vocals >= 0.5
 
     @property
     def genres(self) -> list[str]:

@@ -23,6 +23,7 @@ class Playlist(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     settings = models.JSONField(default=dict, blank=True, help_text="Every control the playlist was generated with, so it can be regenerated.")
     updated_at = models.DateTimeField(auto_now=True, null=True)
+    edited_at = models.DateTimeField(null=True, blank=True, help_text="When the listener last moved or removed a track by hand; regenerating replaces those edits and clears this.")
 
     #: Not stored: what generation had to tell the user about the playlist it just made
     #: (too few tracks left after the filters...); empty on a playlist read from the database.

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 SQUASHED = ("playlists", "0001_squashed_0006_merge_jobs")
 #: Migrations after the squashed one, in order; the last is the chain's one leaf.
-AFTER = [("playlists", "0002_plays_subsonic_covers"), ("playlists", "0003_spotify_tokens_encrypted"), ("playlists", "0004_track_audio_tags_by_vocabulary")]
+AFTER = [("playlists", "0002_plays_subsonic_covers"), ("playlists", "0003_spotify_tokens_encrypted"), ("playlists", "0004_playlist_edited_at"), ("playlists", "0005_track_audio_tags_by_vocabulary")]
 TAGS_BY_VOCABULARY = AFTER[-1]
 BEFORE_TAGS_BY_VOCABULARY = AFTER[-2]
 OLD_CHAIN = [
@@ -25,6 +25,7 @@ def test_the_app_has_one_chain_with_one_leaf():
     assert leaves == [AFTER[-1]]
     assert loader.graph.forwards_plan(AFTER[-1])[-len(AFTER) - 1 :] == [SQUASHED, *AFTER]
     assert [name for _, name in loader.disk_migrations[SQUASHED].replaces] == OLD_CHAIN
+    assert all(loader.disk_migrations[node].replaces == [] for node in AFTER)
 
 
 def test_a_database_that_applied_the_old_chain_needs_only_the_later_migrations():

@@ -11,7 +11,7 @@ from playlists.catalogue import selectors
 from playlists.catalogue.library import path_in_library
 from playlists.catalogue.streaming import file_exists, file_response_ranged
 from playlists.errors import CrossfadeError, IndexNotReadyError
-from playlists.models import Track
+from playlists.models import Album, Artist, Track
 from playlists.pictures.spectrograms import SPECTROGRAM_KINDS
 from playlists.web.access import media_login_required
 from playlists.web.forms import BalanceForm, CatalogueFilterForm, ThemeSearchForm
@@ -23,7 +23,8 @@ PAGE_SIZE = 25
 def catalogue(request: HttpRequest) -> HttpResponse:
     filters = CatalogueFilterForm(request.GET).filters()
     tracks = selectors.track_list(
-        query=filters["q"], genre=filters["genre"], language=filters["language"], lyrics=filters["lyrics"], tag=filters["tag"], vocals=filters["vocals"]
+        query=filters["q"], genre=filters["genre"], language=filters["language"], lyrics=filters["lyrics"], tag=filters["tag"], vocals=filters["vocals"],
+        sort=filters["sort"],
     )
     page = Paginator(tracks, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -62,6 +63,27 @@ def track_detail(request: HttpRequest, track_id: int) -> HttpResponse:
     )
 
 
+@require_GET
+def artist_detail(request: HttpRequest, artist_id: int) -> HttpResponse:
+    try:
+        artist, albums, tracks = selectors.artist_get(artist_id)
+    except Artist.DoesNotExist:
+        raise Http404("No such artist")
+    listed = list(tracks)
+    genres = sorted({g for t in listed for g in t.genres}, key=str.casefold)
+    return render(request, "playlists/artist_detail.html", {"artist": artist, "albums": albums, "tracks": listed, "genres": genres})
+
+
+@require_GET
+def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
+    try:
+        album, tracks = selectors.album_get(album_id)
+    except Album.DoesNotExist:
+        raise Http404("No such album")
+    listed = list(tracks)
+    return render(request, "playlists/album_detail.html", {"album": album, "tracks": listed, "total_s": sum(t.duration_s or 0 for t in listed)})
+
+
 @media_login_required
 @require_GET
 def track_audio(request: HttpRequest, track_id: int) -> HttpResponseBase:
@@ -80,11 +102,13 @@ def theme_search(request: HttpRequest) -> HttpResponse:
     form = ThemeSearchForm(request.GET)
     prompt = form.cleaned_data["q"] if form.is_valid() else ""
     mode = form.cleaned_data.get("mode") or "lyrics" if form.is_valid() else "lyrics"
-    results: list[selectors.PromptNeighbour] = []
+    results: list[selectors.PromptNeighbour] | list[selectors.Neighbour] = []
     error = ""
     if prompt:
         try:
-            results = selectors.track_prompt_search(prompt, mode=mode, limit=PAGE_SIZE)
+            # A theme alone keeps theme search's own ranking (matches clearly above a meaningless prompt's).
+            results = selectors.track_theme_search(prompt, limit=PAGE_SIZE) if mode == "lyrics" else selectors.track_prompt_search(prompt, mode=mode, limit=PAGE_SIZE)
         except (CrossfadeError, MLError) as problem:
             error = str(problem)
-    return render(request, "playlists/theme_search.html", {"prompt": prompt, "mode": mode, "results": results, "error": error})
+    has_lyrics = Track.objects.with_lyrics().exists()
+    return render(request, "playlists/theme_search.html", {"prompt": prompt, "mode": mode, "results": results, "error": error, "has_lyrics": has_lyrics})

@@ -60,6 +60,8 @@ def catalogue_map_page(request: HttpRequest) -> HttpResponse:
     if data is not None:
         path_ids = list(playlist.items.values_list("track_id", flat=True)) if playlist else None
         context["points"], context["legend"], context["path"] = catalogue_map.map_points(data, colour_by=colour_by, path_ids=path_ids)
+        context["path_start"], context["path_end"] = catalogue_map.map_path_ends(context["points"], path_ids)
+        context["layout"] = catalogue_map.map_layout_summary(data)
         context["data"] = data
     return render(request, "playlists/map.html", context)
 

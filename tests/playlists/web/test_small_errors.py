@@ -77,7 +77,7 @@ def test_an_upload_that_does_not_decode_never_shows_a_server_path(client, indexe
     upload = SimpleUploadedFile("my song.mp3", b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\x00garbage" * 500, content_type="audio/mpeg")
     page = client.post(reverse("playlists:playlist_new"), {"seed_file": upload, "length": 5, "balance": 0.5})
     text = page.content.decode()
-    assert page.status_code == 200 and "my song.mp3" in text and "is not audio Crossfade can decode" in text
+    assert page.status_code == 200 and "my song.mp3" in text and "is not audio Crossfade can read" in text
     assert "crossfade-upload-" not in text and "/tmp" not in text and "upload.mp3" not in text
 
 

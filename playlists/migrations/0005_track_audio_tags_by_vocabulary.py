@@ -29,7 +29,7 @@ def _bare(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("playlists", "0003_spotify_tokens_encrypted")]
+    dependencies = [("playlists", "0004_playlist_edited_at")]
 
     operations = [
         migrations.AlterField(
