@@ -92,7 +92,7 @@ def analysis_lines(report: Mapping[str, Any]) -> list[str]:
     for key in median:
         lines.append(f"| {key} | {_number(median[key])} | {_number(cpu.get(key))} |")
     lines.append("")
-    extra = {k: report[k] for k in ("model", "version", "batch_tracks_per_s", "peak_rss_mb", "cpu_count", "load_average_before", "load_average_after") if k in report}
+    extra = {k: report[k] for k in ("model", "version", "batch_tracks_per_s", "peak_rss_mb", "cpu_count", "load_average_1min") if k in report}
     lines.append(f"`{json.dumps(extra)}`")
     return lines
 
@@ -120,13 +120,19 @@ def sampling_lines(report: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def document_render(reports: Mapping[str, Mapping[str, Any] | None], *, load: str = "") -> tuple[str, list[str]]:
+def document_render(reports: Mapping[str, Any], *, load: str = "") -> tuple[str, list[str]]:
     """The generated block (markdown, markers included) and the names of the sections it holds."""
     out: list[str] = [BEGIN, ""]
     sections: list[str] = []
     genre, album = reports.get("genre"), reports.get("album")
     if genre:
-        out += ["## Emotify, per audio model (artist-filtered)", ""]
+        out += ["## Emotify, per audio model", ""]
+        out += [
+            "Nearest-neighbour precision, every clip a query, vectors standardised as the serving index does. Genre"
+            " (`emotify_genre.csv`): neighbours by the query's own artist are skipped. Album (`emotify_album.csv`, label ="
+            " artist / album): only the query itself is skipped (an artist filter would leave no album match).",
+            "",
+        ]
         out += emotify_table(genre, album) + [""]
         sections.append("emotify")
         combo = combination_table({"genre": genre, **({"album": album} if album else {})})
@@ -136,8 +142,11 @@ def document_render(reports: Mapping[str, Mapping[str, Any] | None], *, load: st
     if reports.get("zero_shot"):
         out += ["## Search by sound in words, zero-shot (Emotify genre names as prompts)", ""] + zero_shot_table(reports["zero_shot"] or {}) + [""]
         sections.append("zero_shot")
-    if reports.get("analysis"):
-        out += ["## Analysis seconds per track (`python -m bench.analysis`)", ""] + analysis_lines(reports["analysis"] or {}) + [""]
+    analyses = reports.get("analysis") or []
+    if analyses:
+        out += ["## Analysis seconds per track (`python -m bench.analysis`)", ""]
+        for report in analyses if isinstance(analyses, list) else [analyses]:
+            out += [f"`{report.get('model')}`:", ""] + analysis_lines(report) + [""]
         sections.append("analysis")
     if reports.get("sampling"):
         out += ["## Whole tracks: how a track is sampled (`python -m bench.sampling`)", ""] + sampling_lines(reports["sampling"] or {}) + [""]
@@ -169,12 +178,13 @@ def _read(path: Path | None) -> dict[str, Any] | None:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name in ("genre", "album", "zero-shot", "analysis", "sampling"):
+    for name in ("genre", "album", "zero-shot", "sampling"):
         parser.add_argument(f"--{name}", type=Path, default=None)
+    parser.add_argument("--analysis", type=Path, nargs="*", default=[], help="bench.analysis outputs, one per model")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "evaluation.md")
     parser.add_argument("--load", default="", help="the load average while measuring, as `uptime` printed it")
     args = parser.parse_args(argv)
-    reports = {"genre": _read(args.genre), "album": _read(args.album), "zero_shot": _read(args.zero_shot), "analysis": _read(args.analysis), "sampling": _read(args.sampling)}
+    reports = {"genre": _read(args.genre), "album": _read(args.album), "zero_shot": _read(args.zero_shot), "analysis": [_read(path) for path in args.analysis], "sampling": _read(args.sampling)}
     block, sections = document_render(reports, load=args.load)
     args.doc.write_text(document_update(args.doc.read_text() if args.doc.is_file() else "# Evaluation\n", block))
     result = {"doc": str(args.doc), "sections": sections}
