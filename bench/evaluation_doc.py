@@ -3,10 +3,12 @@
     python -m ml.evaluate ../shared/data/manifests/emotify_genre.csv --out genre.json --audio-model musicnn-mtt \\
         --audio-model musicnn-msd --audio-model musicnn-mtt+musicnn-msd --learned-combination --embeddings-cache emb.npz
     python -m ml.evaluate ../shared/data/manifests/emotify_album.csv --out album.json ... (the same models and cache)
+    python -m ml.evaluate ../shared/data/manifests/jamendolyrics_genre.csv --out hybrid.json --audio-model musicnn-mtt \\
+        --audio-model musicnn-mtt+musicnn-msd --ks 5 8
     python -m bench.zero_shot --model musicnn-mtt+musicnn-msd --out zero_shot.json
     python -m bench.analysis --model musicnn-mtt+musicnn-msd > analysis.json
     python -m bench.sampling --manifest /tmp/game_soundtracks/manifest.csv --out sampling.json
-    python -m bench.evaluation_doc --genre genre.json --album album.json --zero-shot zero_shot.json \\
+    python -m bench.evaluation_doc --genre genre.json --album album.json --hybrid hybrid.json --zero-shot zero_shot.json \\
         --analysis analysis.json --sampling sampling.json [--load "1.9, 2.1, 2.4"]
 
 Every report is optional; the section of a report not given is left out.
@@ -45,6 +47,17 @@ def emotify_table(genre: Mapping[str, Any], album: Mapping[str, Any] | None) -> 
     counts = genre.get("counts", {})
     lines.append("")
     lines.append(f"{counts.get('tracks', '?')} tracks, {counts.get('labels', '?')} genres, {counts.get('groups', '?')} artists; seconds to embed (genre run): {json.dumps(genre.get('embed_seconds', {}))}.")
+    return lines
+
+
+def methods_table(report: Mapping[str, Any]) -> list[str]:
+    """Every method of one ``ml.evaluate`` report at its own ks, with the queries each was scored on."""
+    ks = [int(k) for k in report.get("ks", [5, 10])]
+    lines = ["| method | " + " | ".join(f"p@{k}" for k in ks) + " | queries |", "|---" * (len(ks) + 2) + "|"]
+    for name, scores in report.get("methods", {}).items():
+        lines.append(f"| `{name}` | " + " | ".join(_number(scores.get(f"p@{k}")) for k in ks) + f" | {scores.get('n', '?')} |")
+    counts = report.get("counts", {})
+    lines += ["", f"{counts.get('tracks', '?')} tracks ({counts.get('with_audio', '?')} with audio, {counts.get('with_lyrics', '?')} with lyrics), {counts.get('labels', '?')} labels, {counts.get('groups', '?')} artists; hybrid rows at balance {report.get('balance')} and the sweep use the first audio model."]
     return lines
 
 
@@ -139,6 +152,9 @@ def document_render(reports: Mapping[str, Any], *, load: str = "") -> tuple[str,
         if combo:
             out += ["### Concatenation against learned combinations, on held-out artists", ""] + combo + [""]
             sections.append("combination")
+    if reports.get("hybrid"):
+        out += ["## JamendoLyrics: lyrics, audio and hybrid rows (`jamendolyrics_genre.csv`, artist-filtered)", ""] + methods_table(reports["hybrid"]) + [""]
+        sections.append("hybrid")
     if reports.get("zero_shot"):
         out += ["## Search by sound in words, zero-shot (Emotify genre names as prompts)", ""] + zero_shot_table(reports["zero_shot"] or {}) + [""]
         sections.append("zero_shot")
@@ -178,13 +194,13 @@ def _read(path: Path | None) -> dict[str, Any] | None:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name in ("genre", "album", "zero-shot", "sampling"):
+    for name in ("genre", "album", "hybrid", "zero-shot", "sampling"):
         parser.add_argument(f"--{name}", type=Path, default=None)
     parser.add_argument("--analysis", type=Path, nargs="*", default=[], help="bench.analysis outputs, one per model")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "evaluation.md")
     parser.add_argument("--load", default="", help="the load average while measuring, as `uptime` printed it")
     args = parser.parse_args(argv)
-    reports = {"genre": _read(args.genre), "album": _read(args.album), "zero_shot": _read(args.zero_shot), "analysis": [_read(path) for path in args.analysis], "sampling": _read(args.sampling)}
+    reports = {"genre": _read(args.genre), "album": _read(args.album), "hybrid": _read(args.hybrid), "zero_shot": _read(args.zero_shot), "analysis": [_read(path) for path in args.analysis], "sampling": _read(args.sampling)}
     block, sections = document_render(reports, load=args.load)
     args.doc.write_text(document_update(args.doc.read_text() if args.doc.is_file() else "# Evaluation\n", block))
     result = {"doc": str(args.doc), "sections": sections}
