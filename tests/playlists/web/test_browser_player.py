@@ -34,7 +34,7 @@ def test_the_player_keeps_playing_while_you_browse(page, live_server, site, list
     title = items[0].track.title
 
     nav = page.get_by_role("navigation", name="Main")
-    pages = (("Catalogue", "Catalogue", "Catalogue"), ("Themes", "Search by theme", "Search by theme"), ("Map", "Catalogue map", "Map"), ("My playlists", "My playlists", "My playlists"))
+    pages = (("Catalogue", "Catalogue", "Catalogue"), ("Themes", "Search by theme or sound", "Search by theme or sound"), ("Map", "Catalogue map", "Map"), ("My playlists", "My playlists", "My playlists"))
     for link, heading, window_title in pages:
         before = audio_state(page)["time"]
         nav.get_by_role("link", name=link).click()
@@ -155,8 +155,8 @@ def test_sortable_columns_and_theme_search_with_a_cut_off(page, live_server, sit
     page.goto(f"{live_server.url}/search/themes/?q=asdfghjkl")
     expect(page.locator("#main [role=status]")).to_contain_text("No lyrics are about “asdfghjkl”")
     expect(page.locator("#theme-results")).to_have_count(0)
-    page.get_by_role("searchbox", name="What are the songs about?").fill("songs about sailing on the sea")
-    page.get_by_role("button", name="Search lyrics").click()
+    page.get_by_role("searchbox", name="What are the songs about, or how do they sound?").fill("songs about sailing on the sea")
+    page.get_by_role("button", name="Search", exact=True).click()
     expect(page.locator("#theme-results tbody tr").first).to_contain_text(re.compile("Salt Wind|Море"))
     page.get_by_role("link", name="Make a playlist about this").click()
     expect(page.get_by_label("Theme")).to_have_value("songs about sailing on the sea")
