@@ -100,3 +100,12 @@ def test_a_full_disk_during_reindex_is_a_message_and_the_previous_index_keeps_se
     message = str(raised.value)
     assert "No space left on device" in message and "previous index keeps serving" in message and "free some space" in message
     assert engine.index_store().current_version() == before and not list(engine.index_store().root.glob(".staging-*"))
+
+
+def test_a_track_page_shows_the_file_path_to_staff_only(client, indexed, user):
+    track = indexed["Neon"]
+    page = client.get(reverse("playlists:track_detail", args=[track.id])).content.decode()
+    assert track.audio_path not in page and "<dt>Format</dt>" in page
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    assert track.audio_path in client.get(reverse("playlists:track_detail", args=[track.id])).content.decode()
