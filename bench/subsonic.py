@@ -3,17 +3,17 @@
     python -m bench.subsonic [--repeats 20] [--port 0] [--data-dir DIR]
 
 Builds the demo catalogue (synthesised, ingested with its covers, indexed) in
-a temporary data folder, sets a Subsonic password, starts the server the
-README runs (``manage.py runserver``, as ``make serve``) in a fresh process
-on 127.0.0.1, and times over HTTP with token authentication (one keep-alive
+a temporary data folder, sets a Subsonic password, starts the production
+server (``manage.py serve``: gunicorn, DEBUG off, as ``make serve``) in a
+fresh process on 127.0.0.1, and times over HTTP with token authentication (one keep-alive
 session, like a player): ``ping`` (authentication and HTTP alone), ``getSimilarSongs2`` of ``count=50`` for different
 seed songs, ``stream`` until the first byte and until the last, a ``stream`` of the
 second half (a seek), and ``getCoverArt`` at 300 px (first: resized; again: cached).
 Then ``ping`` and ``getSimilarSongs2`` again through Django's test client in
-this process (the server's own time, without HTTP and the dev server). Prints
+this process (the server's own time, without HTTP). Prints
 JSON with medians and 90th percentiles in milliseconds and the load average
-before and after. Stops the server when done. ``--data-dir`` reuses
-a folder a previous run built (it is kept and named in the output).
+before and after. Stops the server when done and removes the temporary
+folder; ``--data-dir`` builds into (or reuses) a folder of your own, which is kept.
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -51,8 +53,6 @@ def _prepare(workdir: Path) -> None:
     import django
 
     django.setup()
-    if (workdir / "index" / "CURRENT").is_file():
-        return
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
@@ -61,9 +61,11 @@ def _prepare(workdir: Path) -> None:
     from playlists.demo.services import demo_catalogue_build
 
     call_command("migrate", verbosity=0)
-    demo_catalogue_build(workdir / "demo" / "music")
-    index_rebuild()
-    user = get_user_model().objects.create_user("bench", password="bench-site-password-1")
+    if not (workdir / "index" / "CURRENT").is_file():
+        demo_catalogue_build(workdir / "demo" / "music")
+        index_rebuild()
+    # The player's account, also in a data folder another run (or the demo command) built.
+    user = get_user_model().objects.filter(username="bench").first() or get_user_model().objects.create_user("bench", password="bench-site-password-1")
     subsonic_password_set(user=user, password=PASSWORD)
 
 
@@ -162,13 +164,23 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--data-dir", type=Path, default=None, help="a data folder a previous run built (default: a new temporary one)")
     args = parser.parse_args(argv)
     workdir = args.data_dir.resolve() if args.data_dir else Path(tempfile.mkdtemp(prefix="crossfade-bench-subsonic-"))
+    try:
+        return _run(args, workdir)
+    finally:
+        if args.data_dir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, workdir: Path) -> dict:
     started = time.perf_counter()
     _prepare(workdir)
     result: dict = {"cpu_count": os.cpu_count(), "data_dir": str(workdir), "prepare_s": round(time.perf_counter() - started, 1)}
     port = args.port or _free_port()
-    env = {**os.environ, "CROSSFADE_DATA_DIR": str(workdir), "DJANGO_DEBUG": "1"}
+    env = {**os.environ, "CROSSFADE_DATA_DIR": str(workdir)}
+    # The production server (gunicorn, DEBUG off), as a household runs it; its own session, so all of it stops at the end.
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--no-worker", "--verbosity", "0"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
         import requests
@@ -176,9 +188,9 @@ def main(argv: list[str] | None = None) -> dict:
         deadline = time.monotonic() + 120
         while True:
             try:
-                requests.get(f"http://127.0.0.1:{port}/rest/getOpenSubsonicExtensions", timeout=2)
+                requests.get(f"http://127.0.0.1:{port}/rest/getOpenSubsonicExtensions", timeout=10)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.5)
@@ -187,8 +199,8 @@ def main(argv: list[str] | None = None) -> dict:
         result["in_process"] = _in_process(args.repeats)
         result["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
     print(json.dumps(result, indent=2))
     return result
 
