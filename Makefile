@@ -24,7 +24,7 @@ demo: install
 # The site and the background worker that runs work started from the web.
 serve: install
 	$(PY) manage.py migrate --noinput --verbosity 0
-	$(PY) manage.py db_worker --verbosity 0 & worker=$$!; \
+	$(PY) manage.py db_worker --queue-name default,reindex --verbosity 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 

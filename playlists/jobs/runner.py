@@ -65,7 +65,23 @@ def job_run(job_id: int, work: Callable[[Progress], dict[str, Any]]) -> dict[str
     Returns the outcome (``work``'s dict). An exception marks the job failed
     with its message and is raised again, so django-tasks records it too.
     """
+    job_started(job_id)
+    try:
+        outcome = work(job_progress_reporter(job_id))
+    except Exception as error:
+        logger.warning("job %s failed: %s", job_id, error)
+        job_failed(job_id, error)
+        raise
+    job_done(job_id, outcome)
+    return outcome
+
+
+def job_started(job_id: int) -> None:
     Job.objects.filter(id=job_id).update(status=Job.Status.RUNNING, started_at=timezone.now(), error="")
+
+
+def job_progress_reporter(job_id: int) -> Progress:
+    """A :class:`Progress` that writes the job's progress row, at most every :data:`PROGRESS_INTERVAL_S`."""
     last_write = 0.0
 
     def report(done: int, total: int, note: str = "") -> None:
@@ -74,16 +90,23 @@ def job_run(job_id: int, work: Callable[[Progress], dict[str, Any]]) -> dict[str
         if now - last_write < PROGRESS_INTERVAL_S and done < total:
             return
         last_write = now
-        Job.objects.filter(id=job_id).update(progress_done=max(0, int(done)), progress_total=max(0, int(total)), progress_note=note[:300])
+        job_progress(job_id, done, total, note)
 
-    try:
-        outcome = work(report)
-    except Exception as error:
-        logger.warning("job %s failed: %s", job_id, error)
-        message = str(error) or type(error).__name__
-        Job.objects.filter(id=job_id).update(
-            status=Job.Status.FAILED, error=f"{message}\n\n{traceback.format_exc(limit=5)}", finished_at=timezone.now()
-        )
-        raise
+    return report
+
+
+def job_progress(job_id: int, done: int, total: int, note: str = "") -> None:
+    """Record progress of a running job (a finished job's row is left as it is)."""
+    Job.objects.filter(id=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
+        progress_done=max(0, int(done)), progress_total=max(0, int(total)), progress_note=note[:300]
+    )
+
+
+def job_done(job_id: int, outcome: dict[str, Any] | None) -> None:
     Job.objects.filter(id=job_id).update(status=Job.Status.DONE, outcome=outcome or {}, finished_at=timezone.now())
-    return outcome
+
+
+def job_failed(job_id: int, error: BaseException) -> None:
+    """Mark the job failed with the error's message (first paragraph: what the operator reads) and a short traceback."""
+    message = str(error) or type(error).__name__
+    Job.objects.filter(id=job_id).update(status=Job.Status.FAILED, error=f"{message}\n\n{traceback.format_exc(limit=5)}", finished_at=timezone.now())

@@ -4,7 +4,7 @@ The app label and the table names are those of the single ``playlists`` app.
 """
 from playlists.models.accounts import ApiToken
 from playlists.models.catalogue import Album, Artist, Embedding, IngestFailure, Track, TrackQuerySet
-from playlists.models.jobs import Job
+from playlists.models.jobs import Job, ReindexBatch, ReindexPlan
 from playlists.models.playlists import Playlist, PlaylistItem
 from playlists.models.spotify import SpotifyAccount, SpotifyCacheEntry, SpotifyExport, SpotifyLookup
 from playlists.models.taste import Rating
@@ -21,6 +21,8 @@ __all__ = [
     "Playlist",
     "PlaylistItem",
     "Rating",
+    "ReindexBatch",
+    "ReindexPlan",
     "SpotifyAccount",
     "SpotifyCacheEntry",
     "SpotifyExport",
