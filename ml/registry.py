@@ -49,6 +49,21 @@ def lyrics_embedder_build(config: LyricsConfig) -> Embedder:
     return SentenceEncoder(config.model, batch_size=config.batch_size)
 
 
+#: Vector dimension of each named model, so benchmarks and capacity plans can size an index
+#: without loading weights (musicnn: mean and max of its 200 penultimate features; a test
+#: checks every entry against the built embedder). Other models are built to ask them.
+MODEL_DIMS: dict[str, int] = {"musicnn-mtt": 400, "mfcc-stats": 102, "use-multilingual": 512, "e5-small": 384, "minilm-l6": 384}
+
+
+def embedder_dimension(config: AudioConfig | LyricsConfig) -> int:
+    """The dimension of the vectors the configured embedder of ``config`` makes."""
+    if config.model in MODEL_DIMS:
+        return MODEL_DIMS[config.model]
+    if isinstance(config, AudioConfig):
+        return int(audio_embedder_build(config).dim)
+    return int(lyrics_embedder_build(config).dim)
+
+
 def trained_model_dir(config: AudioConfig) -> Path:
     """Folder of the trained audio model ``config.model`` names (``trained``: the newest)."""
     if config.models_dir is None:

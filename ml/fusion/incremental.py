@@ -46,9 +46,14 @@ def index_difference(index: HybridIndex, vectors: Mapping[str, tuple[np.ndarray,
         changed = np.zeros(ids.size, dtype=bool)
         if known.any():
             whitened = index.standardisers[modality].apply(raw[known])
-            # float16 storage rounds to ~5e-4; a re-embedded track moves far more than that.
-            tolerance = 1e-5 if stored.store.dtype == np.float32 else 2e-3
-            changed[known] = np.abs(whitened - stored.store.gather(rows[known])).max(axis=1) > tolerance
+            if stored.store.storage == "sq8":
+                # The same input gives the same codes, up to one step where it sits on a boundary.
+                codes = stored.store.codes_of(whitened).astype(np.int16)
+                changed[known] = np.abs(codes - np.asarray(stored.store.vectors[rows[known]], dtype=np.int16)).max(axis=1) > 1
+            else:
+                # float16 storage rounds to ~5e-4; a re-embedded track moves far more than that.
+                tolerance = 1e-5 if stored.store.storage == "float32" else 2e-3
+                changed[known] = np.abs(whitened - stored.store.gather(rows[known])).max(axis=1) > tolerance
         fresh = ~known | changed
         add[modality] = (ids[fresh], raw[fresh])
     return add, remove
