@@ -114,6 +114,8 @@ if CROSSFADE_REINDEX_LEASE_S <= 0:
     raise ImproperlyConfigured("CROSSFADE_REINDEX_LEASE_S must be a positive number of seconds")
 # Where this machine sees the library when it is mounted elsewhere than where it was ingested.
 CROSSFADE_PATH_MAP = _path_map(os.environ.get("CROSSFADE_PATH_MAP", ""))
+# FAISS/BLAS threads of an index build: 0 takes the cores that are free when each step starts (ml.threads).
+CROSSFADE_BUILD_THREADS = int(_env_float("CROSSFADE_BUILD_THREADS", 0))
 # Torch/BLAS threads of a worker's embedding batch: workers scale by processes, one thread each.
 CROSSFADE_WORKER_THREADS = int(_env_float("CROSSFADE_WORKER_THREADS", 1))
 

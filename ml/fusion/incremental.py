@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 #: Share of the catalogue that may change before the whiteners are refitted by a full build.
 MAX_CHANGE = 0.2
+#: Catalogues up to this many tracks are updated in place; larger ones are rebuilt from
+#: streamed vectors (an update holds every vector and the whole index in memory at once).
+INCREMENTAL_MAX = 300_000
 
 
 def index_difference(index: HybridIndex, vectors: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, np.ndarray]]:

@@ -28,14 +28,14 @@ from ml.embedder import Embedder
 from ml.errors import MLError
 from ml.fusion.hybrid import FORMAT_VERSION as HYBRID_FORMAT_VERSION
 from ml.fusion.hybrid import HybridIndex
-from ml.fusion.incremental import index_update_try
+from ml.fusion.incremental import INCREMENTAL_MAX, index_update_try
 from ml.fusion.learned import FusionModel as FusionWeights
 from ml.progress import Progress
 from ml.text.clean import lyrics_clean, lyrics_word_count
 from playlists import engine
 from playlists.catalogue.languages import track_languages_fill
 from playlists.catalogue.library import path_on_this_machine
-from playlists.catalogue.selectors import embedding_vectors
+from playlists.catalogue.selectors import embedding_counts, embedding_digest, embedding_sources, embedding_vectors
 from playlists.models import Embedding, FusionModel, Track
 
 logger = logging.getLogger(__name__)
@@ -132,8 +132,8 @@ def index_publish(versions: Mapping[str, str], *, full: bool = False, progress: 
 def _publish_locked(versions: Mapping[str, str], *, full: bool, summary: ReindexSummary, progress: Progress | None) -> None:
     config = engine.engine_config()
     store = engine.index_store()
-    vectors, digest = embedding_vectors(dict(versions))
-    summary.indexed = {m: int(len(ids)) for m, (ids, _) in vectors.items()}
+    digest = embedding_digest(dict(versions))
+    summary.indexed = embedding_counts(dict(versions))
     current = store.current_version()
     current_meta = store.meta(current) if current is not None else {}
     fusion = _fusion_serving()
@@ -147,12 +147,22 @@ def _publish_locked(versions: Mapping[str, str], *, full: bool, summary: Reindex
         summary.version = current
         return
     index = None
-    if not full and current is not None and current_meta.get("fusion", "") == fusion_version:
+    tracks = max(summary.indexed.values(), default=0)
+    if not full and current is not None and current_meta.get("fusion", "") == fusion_version and tracks <= INCREMENTAL_MAX:
+        # Small catalogues: an in-place update from vectors in memory. Large ones are streamed
+        # into a fresh build (an update would hold every vector at once).
+        vectors, _ = embedding_vectors(dict(versions))
         index, summary.update_note = index_update_try(store.root / current, vectors, dict(versions))
     if index is None:
         if progress:
             progress(0, 0, "building the index")
-        index = HybridIndex.build(vectors, dict(versions), fusion=fusion)
+        store.root.mkdir(parents=True, exist_ok=True)
+        sources = embedding_sources(dict(versions), spill_dir=store.root)
+        try:
+            index = HybridIndex.build_streamed(sources, dict(versions), fusion=fusion, threads=int(settings.CROSSFADE_BUILD_THREADS) or None, spill_dir=store.root)
+        finally:
+            for source in sources.values():
+                source.close()
     built = index
 
     def write(folder: Path) -> dict[str, Any]:
