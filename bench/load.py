@@ -3,9 +3,9 @@
     with busy_load(3, seconds=600):
         ...  # the latency loop, the build
 
-Each process spins a tight Python loop until its own deadline (so a killed
-benchmark cannot leave them running) or until the ``with`` block ends,
-whichever comes first. Stalls that only show when the machine is busy
+Each process spins a tight Python loop until its own deadline, until the
+benchmark that started it is gone (so a killed benchmark cannot leave them
+running) or until the ``with`` block ends, whichever comes first. Stalls that only show when the machine is busy
 (threads waiting for a descheduled sibling, prefetch threads that never
 get a core) show up in figures taken this way; ``python -m bench.index
 --load 3`` and ``python -m bench.report`` use it.
@@ -19,10 +19,11 @@ import time
 from typing import Iterator
 
 
-def _spin(deadline: float) -> None:
+def _spin(deadline: float, parent: int) -> None:
     # Nice 0 like the server's own work: the point is to compete for the cores.
+    # Stops at the deadline, or as soon as the benchmark that started it is gone.
     count = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and os.getppid() == parent:
         for _ in range(10_000):
             count += 1
 
@@ -35,7 +36,7 @@ def busy_load(processes: int, *, seconds: float = 900.0) -> Iterator[list[int]]:
         return
     context = multiprocessing.get_context("spawn")
     deadline = time.monotonic() + float(seconds)
-    workers = [context.Process(target=_spin, args=(deadline,), daemon=True) for _ in range(processes)]
+    workers = [context.Process(target=_spin, args=(deadline, os.getpid()), daemon=True) for _ in range(processes)]
     for worker in workers:
         worker.start()
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ml.errors import MLError, ReindexLockedError
@@ -61,7 +62,7 @@ class Command(BaseCommand):
     def _distributed(self, *, full: bool, wait: bool, verbosity: int) -> None:
         job = job_start_once(reindex_task, kind="reindex", key="full" if full else "", label="Full reindex" if full else "Reindex", kwargs={"full": full})
         if verbosity >= 1:
-            self.stdout.write(f"Reindex job {job.id} queued in batches for the db_worker processes (Tasks page, admin: Reindex plans).")
+            self.stdout.write(f"Reindex job {job.id}: batches of {settings.CROSSFADE_REINDEX_BATCH} tracks for the db_worker processes (follow it on the Tasks page; admin: Reindex plans).")
         if not wait:
             return
         bars = ProgressBars(verbosity)
