@@ -192,8 +192,8 @@ def exact_parts(index: Any, n: int, *, dims: dict[str, int], seed: int) -> Calla
     return parts
 
 
-def _serve(folder: str, queries: int, k: int, balance: float, seed: int, load: int) -> dict[str, Any]:
-    """Load the saved index in this (fresh) process and time single-seed queries, beside ``load`` busy loops."""
+def _serve(folder: str, queries: int, k: int, balance: float, seed: int) -> dict[str, Any]:
+    """Load the saved index in this (fresh) process and time single-seed queries (the caller starts any busy load: pool processes cannot have children)."""
     from threadpoolctl import threadpool_limits
 
     from ml.fusion.hybrid import HybridIndex
@@ -209,7 +209,7 @@ def _serve(folder: str, queries: int, k: int, balance: float, seed: int, load: i
     cpu: list[float] = []
     results: dict[int, np.ndarray] = {}
     prefetch = {"fused": served.fused.prefetch_threads if served.fused is not None else 0}
-    with busy_load(load, seconds=600), threadpool_limits(1):
+    with threadpool_limits(1):
         average_before = load_average()
         for position, track in enumerate(seeds):
             started, started_cpu = time.perf_counter(), time.thread_time()
@@ -283,8 +283,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     # Served from a fresh process, as a web worker would: memory the build
     # freed but kept would otherwise hide what loading the index costs.
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        served_run = pool.apply(_serve, (str(folder), args.queries, args.k, args.balance, args.seed, args.load))
+    with busy_load(args.load, seconds=600), multiprocessing.get_context("spawn").Pool(1) as pool:
+        served_run = pool.apply(_serve, (str(folder), args.queries, args.k, args.balance, args.seed))
     results = served_run["results"]
     served = HybridIndex.load(folder)
     recall_seeds = np.sort(np.asarray(list(results)[: args.recall_queries], dtype=np.int64))
