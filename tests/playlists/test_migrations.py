@@ -9,6 +9,8 @@ from django.db.migrations.loader import MigrationLoader
 pytestmark = pytest.mark.django_db
 
 SQUASHED = ("playlists", "0001_squashed_0006_merge_jobs")
+#: Migrations after the squashed one, in order; the last is the chain's one leaf.
+AFTER = [("playlists", "0002_reindex_batches")]
 OLD_CHAIN = [
     "0001_initial", "0002_fusion_model", "0002_playlist_settings_ratings_tokens", "0002_spotify_metadata", "0002_track_audio_tags",
     "0003_merge_spotify_and_playlists", "0004_job", "0004_merge_audio_tags", "0005_merge_fusion_model", "0006_merge_jobs",
@@ -18,11 +20,12 @@ OLD_CHAIN = [
 def test_the_app_has_one_chain_with_one_leaf():
     loader = MigrationLoader(connection)
     leaves = loader.graph.leaf_nodes("playlists")
-    assert leaves == [SQUASHED]
+    assert leaves == [AFTER[-1]]
+    assert loader.graph.forwards_plan(AFTER[-1])[-len(AFTER) - 1 :] == [SQUASHED, *AFTER]
     assert [name for _, name in loader.disk_migrations[SQUASHED].replaces] == OLD_CHAIN
 
 
-def test_a_database_that_applied_the_old_chain_needs_nothing_more():
+def test_a_database_that_applied_the_old_chain_needs_only_the_later_migrations():
     from django.db.migrations.recorder import MigrationRecorder
 
     recorder = MigrationRecorder(connection)
@@ -32,4 +35,4 @@ def test_a_database_that_applied_the_old_chain_needs_nothing_more():
     executor = MigrationExecutor(connection)
     assert SQUASHED in executor.loader.applied_migrations
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    assert [migration for migration, _ in plan if migration.app_label == "playlists"] == []
+    assert [(migration.app_label, migration.name) for migration, _ in plan if migration.app_label == "playlists"] == AFTER
