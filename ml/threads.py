@@ -5,9 +5,10 @@ one slice per thread and wait for the slowest: when another process holds a
 core, the slice on that core waits for a whole scheduler time slice, again
 and again, so two threads beside a busy neighbour run *slower* than one.
 Measured on this project's 2-core machine (``python -m bench.build_threads``,
-docs/performance.md): musicnn analysis at load ~5 took 1.65 s a track on 2
-torch threads and 0.50 s on 1; a fast-scan PQ codebook took 120.7 s on 2
-threads beside other work against 13.2 s on 1. Workers therefore embed on
+docs/performance.md, run ``build_threads``): beside three busy processes at a
+load average of 9-12, musicnn analysis took 3.04 s a track on 2 torch threads
+and 1.64 s on 1, and training the 400,000-track fused index 181.5 s on 2
+threads against 115.7 s on 1. Workers therefore embed on
 one thread each (they scale by processes), and builds use the cores that
 are free when they start (:func:`build_threads`).
 """
