@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: install demo serve test check clean-demo
+.PHONY: install demo serve dev test check clean-demo
 
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,14 @@ demo: install
 	PORT=$(PORT) $(PY) manage.py demo
 	$(MAKE) --no-print-directory serve
 
-# The site and the background worker that runs work started from the web.
+# The site as in production: gunicorn (DEBUG off, one worker per core) and the db_worker that runs background tasks.
 serve: install
+	$(PY) manage.py migrate --noinput --verbosity 0
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	PORT=$(PORT) $(PY) manage.py serve
+
+# Development: Django's runserver (DEBUG on, reloads on edits, 127.0.0.1 only) and the db_worker.
+dev: install
 	$(PY) manage.py migrate --noinput --verbosity 0
 	$(PY) manage.py db_worker --queue-name default,reindex --verbosity 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     **{k: v for k, v in os.environ.items() if not k.startswith("CROSSFADE_")},
                     "DATABASE_URL": url,
                     "CROSSFADE_DATA_DIR": str(workdir / f"data-{count}"),
+                    "CROSSFADE_LIBRARY_ROOTS": os.pathsep.join([str(music), str(warmup)]),
                     "CROSSFADE_REINDEX_BATCH": str(args.batch),
                     "CROSSFADE_REINDEX_LEASE_S": "60",
                     "CROSSFADE_WORKER_THREADS": "1",

@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="crossfade-bench-playlist-"))
     os.environ["CROSSFADE_DATA_DIR"] = str(workdir)
+    os.environ["CROSSFADE_MUSIC_DIR"] = str(workdir / "music")  # a library root: ingest reads only there
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import django

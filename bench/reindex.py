@@ -42,6 +42,7 @@ VERSIONS = {"audio": "synthetic-audio", "lyrics": "synthetic-lyrics"}
 
 def _django(workdir: Path) -> None:
     os.environ["CROSSFADE_DATA_DIR"] = str(workdir)
+    os.environ["CROSSFADE_MUSIC_DIR"] = str(workdir / "music")  # a library root: ingest reads only there
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 

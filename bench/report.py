@@ -11,9 +11,8 @@ the command, its wall time and the load average just before and just after
 it (a 2-core machine shared with other work gives figures that depend on
 load; where they do, the plan has a run with no load added and one beside
 busy processes from ``bench.load``). Runs replace earlier runs of the same
-name, so ``--only`` refreshes some figures and keeps the rest. Benchmarks
-that are not in this checkout (``bench.web_load`` until the serving work is
-merged) are listed as skipped. ``docs/performance.md`` is generated from the
+name, so ``--only`` refreshes some figures and keeps the rest. A benchmark
+module missing from a checkout is listed as skipped. ``docs/performance.md`` is generated from the
 JSON file alone; the README quotes figures only from it.
 
 Before a run with no load added it waits (``--quiet-below``, ``--quiet-wait``)
@@ -73,7 +72,7 @@ PLAN: tuple[Benchmark, ...] = (
     Benchmark("analysis", "bench.analysis", ("--batch", "100"), "Audio analysis"),
     Benchmark("lyrics", "bench.lyrics", (), "Lyrics encoders"),
     Benchmark("import_kaggle", "bench.import_kaggle", (), "Kaggle import, 114,000 rows"),
-    Benchmark("web_load", "bench.web_load", (), "The production server under load"),
+    Benchmark("web_load", "bench.web_load", (), "The production server under load", "loaded", quick=("--seconds", "5", "--clients", "4", "--max-requests", "200")),
 )
 
 
@@ -322,6 +321,27 @@ def _threads_section(records: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _web_load_section(records: dict[str, dict[str, Any]]) -> list[str]:
+    r = records.get("web_load", {})
+    if "result" not in r:
+        return []
+    x = r["result"]
+    lines = [
+        "## The production server under load (`bench.web_load`)",
+        "",
+        f"`manage.py serve` (gunicorn) on the demo catalogue ({_fmt(x.get('tracks'))} tracks), {x.get('clients')} concurrent clients per scenario for at most "
+        f"{_fmt(x.get('seconds_per_scenario'))} s each, on 127.0.0.1; load average {_loads(r)}, {_when(r)}.",
+        "",
+        "| scenario | requests | requests/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, values in x.get("scenarios", {}).items():
+        lines.append(
+            f"| `{name}` | {_fmt(values.get('requests'))} | {_fmt(values.get('requests_per_s'))} | {_fmt(values.get('p50_ms'))} | {_fmt(values.get('p95_ms'))} | {_fmt(values.get('p99_ms'))} | {_fmt(values.get('errors'))} |"
+        )
+    return lines + [""]
+
+
 def _lyrics_section(records: dict[str, dict[str, Any]]) -> list[str]:
     r = records.get("lyrics", {})
     if "result" not in r:
@@ -372,13 +392,13 @@ def render(data: dict[str, Any]) -> str:
         "",
     ]
     known = set()
-    for section in (_index_section, _stored_section, _playlist_section, _distributed_section, _threads_section, _lyrics_section):
+    for section in (_index_section, _stored_section, _playlist_section, _distributed_section, _threads_section, _web_load_section, _lyrics_section):
         part = section(records)
         if part:
             lines += part
     known.update(n for n in records if n.startswith("index_"))
     known.update(n for n in records if n.startswith("reindex_stored_"))
-    known.update({"playlist", "distributed", "build_threads", "lyrics"})
+    known.update({"playlist", "distributed", "build_threads", "web_load", "lyrics"})
     for name, record in records.items():
         if name not in known and "result" in record:
             lines += _generic_section(record)

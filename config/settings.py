@@ -1,12 +1,18 @@
 """Django settings for Crossfade.
 
 This is the one place the environment is read. Every setting has a safe
-default for local use; with ``DJANGO_DEBUG=0`` a real ``DJANGO_SECRET_KEY``
-is required.
+default for local use and for a household server: the site is private (a
+login for every page) unless ``CROSSFADE_PUBLIC=1``; without
+``DJANGO_SECRET_KEY`` a strong key is generated once and kept in
+``CROSSFADE_DATA_DIR/secret_key``; HTTPS-only settings (HSTS, redirects,
+secure cookies) are switched on through the environment, since only the
+operator knows whether a TLS proxy is in front.
 """
 from __future__ import annotations
 
 import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -37,21 +43,64 @@ def _env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _env_list(name: str, default: str = "", *, separator: str = ",") -> list[str]:
+    return [part.strip() for part in os.environ.get(name, default).split(separator) if part.strip()]
+
+
+def _secret_key_kept(folder: Path) -> str:
+    """The key in ``folder/secret_key``, made once (50 random characters, readable by the owner only).
+
+    Created with O_EXCL so that several processes starting at once (web
+    workers, the db_worker) agree on one key.
+    """
+    path = folder / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(48)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
 DEBUG = _env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
-    SECRET_KEY = "crossfade-local-development-key-not-for-production"
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
+ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 CROSSFADE_DATA_DIR = Path(os.environ.get("CROSSFADE_DATA_DIR", BASE_DIR / "data")).resolve()
 # The SQLite file and the index live here; create it so a fresh checkout just works.
 CROSSFADE_DATA_DIR.mkdir(parents=True, exist_ok=True)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip() or _secret_key_kept(CROSSFADE_DATA_DIR)
+# Keys the site used before (comma-separated): sessions and encrypted tokens made with them stay readable.
+SECRET_KEY_FALLBACKS = _env_list("DJANGO_SECRET_KEY_FALLBACKS")
 # Playlists export paths relative to this folder; ingest defaults to it.
 CROSSFADE_MUSIC_DIR = Path(os.environ.get("CROSSFADE_MUSIC_DIR", Path.home() / "Music")).expanduser()
-# The port `make demo` serves on; only used to print the address.
-CROSSFADE_PORT = int(_env_float("PORT", 8000))
+# The only folders whose files are ever ingested, stored as a track's audio or served (symlinks resolved):
+# the music folder and the demo library unless the operator names others (separated by ":").
+CROSSFADE_LIBRARY_ROOTS = [
+    Path(part).expanduser()
+    for part in _env_list("CROSSFADE_LIBRARY_ROOTS", f"{CROSSFADE_MUSIC_DIR}{os.pathsep}{CROSSFADE_DATA_DIR / 'demo' / 'music'}", separator=os.pathsep)
+]
+# A personal library is private: every page and the API need a login unless the operator opts in.
+CROSSFADE_PUBLIC = _env_bool("CROSSFADE_PUBLIC", False)
+# `manage.py serve` (make serve): gunicorn on HOST:PORT, one worker process per core, each with a few threads.
+CROSSFADE_HOST = os.environ.get("HOST", "127.0.0.1").strip() or "127.0.0.1"
+CROSSFADE_WEB_WORKERS = max(1, _env_int("CROSSFADE_WEB_WORKERS", os.cpu_count() or 2))
+CROSSFADE_WEB_THREADS = max(1, _env_int("CROSSFADE_WEB_THREADS", 4))
+# The port `make serve` and `make demo` serve on.
+CROSSFADE_PORT = _env_int("PORT", 8000)
 # Largest audio file a user may upload as a playlist seed (analysed, never kept).
 CROSSFADE_UPLOAD_MAX_BYTES = int(_env_float("CROSSFADE_UPLOAD_MAX_MB", 30) * 1024 * 1024)
 CROSSFADE = EngineConfig(
@@ -69,6 +118,8 @@ if not 0.0 <= CROSSFADE.default_balance <= 1.0:
     raise ImproperlyConfigured("CROSSFADE_DEFAULT_BALANCE must be between 0 (lyrics only) and 1 (audio only)")
 
 INSTALLED_APPS = [
+    # `runserver` (make dev) leaves static files to WhiteNoise too, so both servers answer a bad static path the same way (404).
+    "whitenoise.runserver_nostatic",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -78,6 +129,10 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    # Its static files ship htmx itself (django_htmx/htmx-2.min.js), served by the site.
+    "django_htmx",
+    "axes",
+    "csp",
     "playlists",
 ]
 
@@ -122,14 +177,21 @@ CROSSFADE_WORKER_THREADS = int(_env_float("CROSSFADE_WORKER_THREADS", 1))
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every page needs a login unless CROSSFADE_PUBLIC (the API answers 401 itself: playlists.api.auth).
+    "playlists.web.access.SiteLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # request.htmx: whether a request is the page's own swap (htmx: hx-boost navigation, in-place edits) or a full load.
+    "django_htmx.middleware.HtmxMiddleware",
     # JSON error envelopes for anything under /api/ that Django itself answers (404, 405, 500).
     "playlists.api.middleware.ApiErrorsMiddleware",
+    # Login throttling: refuses a user+address after CROSSFADE_LOGIN_FAILURES wrong passwords (last, as axes asks).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -158,10 +220,25 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Wait for a concurrent writer (a reindex beside the web process) instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        # Readers never wait for the writer (WAL), and every write transaction takes the write lock when it
+        # starts (IMMEDIATE), so a transaction that read first cannot fail with "database is locked" when it
+        # writes; a writer waits up to the busy timeout for another (a reindex or the db_worker beside the site).
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        transaction_mode="IMMEDIATE",
+        timeout=_env_float("CROSSFADE_SQLITE_TIMEOUT_S", 30.0),
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out user+address before any password is hashed.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = max(1, _env_int("CROSSFADE_LOGIN_FAILURES", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=_env_float("CROSSFADE_LOGIN_LOCKOUT_MINUTES", 15.0))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -185,6 +262,23 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# -- HTTPS and browser protections -----------------------------------------------------------------
+# Off by default: a household server on plain HTTP in the LAN must keep working. Behind a TLS proxy, turn on
+# DJANGO_SECURE_PROXY_SSL_HEADER (the proxy sets X-Forwarded-Proto), DJANGO_SECURE_SSL_REDIRECT,
+# DJANGO_SECURE_COOKIES and DJANGO_SECURE_HSTS_SECONDS; `manage.py check --deploy` then has nothing to say.
+SECURE_SSL_REDIRECT = _env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = _env_int("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", SECURE_SSL_REDIRECT)
+if _env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -207,8 +301,31 @@ SPOTIFY_MAX_WAIT_S = _env_float("SPOTIFY_MAX_WAIT_S", 60.0)
 SPOTIFY_MATCH_THRESHOLD = _env_float("SPOTIFY_MATCH_THRESHOLD", 0.8)
 SPOTIFY_CACHE_SECONDS = _env_float("SPOTIFY_CACHE_SECONDS", 7 * 24 * 3600)
 
+# Content-Security-Policy: scripts and styles only from this site's static files (no inline scripts or
+# handlers); style attributes are allowed for the colour swatches of the map and the charts. Forms may also
+# go to Spotify's accounts service, where "Save to Spotify" sends the browser to authorise.
+_SPOTIFY_ACCOUNTS_ORIGIN = "/".join(SPOTIFY_ACCOUNTS_URL.split("/")[:3])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", _SPOTIFY_ACCOUNTS_ORIGIN],
+    }
+}
+
 # Pictures of the music: spectrograms and the catalogue map are drawn once and cached here.
 CROSSFADE_PICTURES_DIR = Path(os.environ.get("CROSSFADE_PICTURES_DIR", CROSSFADE_DATA_DIR / "pictures")).resolve()
+# Cover art read at ingest, and its resized copies.
+CROSSFADE_COVERS_DIR = Path(os.environ.get("CROSSFADE_COVERS_DIR", CROSSFADE_DATA_DIR / "covers")).resolve()
 # Trained models write <family>/<version>/*.csv training curves here; the Models page draws them.
 CROSSFADE_MODELS_DIR = Path(os.environ.get("CROSSFADE_MODELS_DIR", CROSSFADE_DATA_DIR / "models")).resolve()
 # The `python -m ml.evaluate --out` report the Evaluation page shows: a file, or a folder whose newest *.json is shown.

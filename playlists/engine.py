@@ -8,6 +8,15 @@ with its model versions and the caches that are only valid for that version.
 A request takes one snapshot and uses it throughout, so a reindex that
 switches versions mid-request cannot mix two indexes in one answer, and the
 playlist it builds records the version that built it.
+
+A damaged version never takes the process down: before a version is opened
+its files are checked against the sizes recorded at publish and against
+their own ``.npy`` headers (a truncated memory-mapped file would raise SIGBUS
+on first touch), and before every request the serving snapshot's files are
+checked again (a few ``stat`` calls). A version that fails is set aside with
+a warning in the log and in :attr:`Engine.problems` (shown in the admin), and
+the newest intact version serves instead; with none, pages go without
+similar tracks and the API answers 503.
 """
 from __future__ import annotations
 
@@ -23,6 +32,7 @@ from django.conf import settings
 
 from ml.config import EngineConfig
 from ml.embedder import Embedder
+from ml.errors import MLError
 from ml.fusion.hybrid import HybridIndex
 from ml.fusion.store import IndexStore
 from ml.playlist.taste import TasteModel
@@ -83,6 +93,11 @@ class Serving:
     meta: Mapping[str, object]
     prompts: BoundedCache[np.ndarray] = field(default_factory=lambda: BoundedCache(512))
     tastes: BoundedCache[TasteModel] = field(default_factory=lambda: BoundedCache(256))
+    #: Answers that depend only on this version and the request's values (similar tracks of a seed, a
+    #: playlist's candidate pool...), keyed by the caller; see :func:`playlists.catalogue.selectors.track_similar`.
+    answers: BoundedCache[object] = field(default_factory=lambda: BoundedCache(2048))
+    #: The version CURRENT names, when it is damaged and this (older, intact) one serves instead.
+    replaces: str = ""
 
     @property
     def model_versions(self) -> Mapping[str, str]:
@@ -99,7 +114,10 @@ class Engine:
         self.config = config
         self.store = IndexStore(Path(config.index_dir))
         self._serving: Serving | None = None
+        self._current: str | None = None
         self._lock = threading.Lock()
+        #: Versions found damaged by this process: version -> what is wrong (also logged once).
+        self.problems: dict[str, str] = {}
 
     def embedder(self, modality: str) -> Embedder:
         """The configured embedder of ``modality`` ("audio" or "lyrics"), loaded once per process."""
@@ -110,29 +128,67 @@ class Engine:
         raise ValueError(f"unknown modality {modality!r}")
 
     def serving(self) -> Serving | None:
-        """The snapshot of the serving version, reopened when a reindex has switched versions; None before the first build.
+        """The snapshot of the serving version, reopened when a reindex has switched versions; None before
+        the first build or when no version is intact.
 
-        Costs one small file read when nothing changed, so a web process picks
-        up a new version without a restart.
+        Costs one small file read and a few ``stat`` calls when nothing
+        changed, so a web process picks up a new version without a restart
+        and notices a damaged file before touching it.
         """
         version = self.store.current_version()
         with self._lock:
             current = self._serving
             if version is None:
-                self._serving = None
+                self._serving, self._current = None, None
                 return None
-            if current is not None and current.version == version:
+            if current is not None and self._current == version and self._intact(current):
                 return current
-            meta = self.store.check(version)
-            snapshot = Serving(version=version, index=HybridIndex.load(self.store.root / version), meta=meta)
-            self._serving = snapshot
-            logger.info("serving index version %s", version)
+            self._current = version
+            self._serving = self._open_newest_intact(version)
+            return self._serving
+
+    def _intact(self, snapshot: Serving) -> bool:
+        sizes = snapshot.meta.get("files")
+        if not isinstance(sizes, dict):
+            return True
+        try:
+            self.store.sizes_check(snapshot.version, sizes)
+        except MLError as error:
+            self._problem(snapshot.version, str(error))
+            return False
+        return True
+
+    def _open_newest_intact(self, current: str) -> Serving | None:
+        """``current`` opened, or else the newest older version that opens; None when none does."""
+        candidates = [current, *(v for v in reversed(self.store.versions()) if v != current)]
+        for version in candidates:
+            try:
+                meta = self.store.check(version)
+                index = HybridIndex.load(self.store.root / version)
+            except Exception as error:  # noqa: BLE001 - whatever a damaged folder raises, the process goes on serving
+                self._problem(version, str(error) or type(error).__name__)
+                continue
+            self.problems.pop(version, None)
+            snapshot = Serving(version=version, index=index, meta=meta, replaces="" if version == current else current)
+            if version == current:
+                logger.info("serving index version %s", version)
+            else:
+                logger.warning("index version %s is damaged; serving %s, the newest intact version, instead (run `manage.py reindex`)", current, version)
             return snapshot
+        logger.error("no intact index version under %s: similar tracks and playlists are off until `manage.py reindex --full`", self.store.root)
+        return None
+
+    def _problem(self, version: str, message: str) -> None:
+        if self.problems.get(version) != message:
+            logger.warning("index version %s cannot serve: %s", version, message)
+        self.problems[version] = message
 
     def serving_or_raise(self) -> Serving:
-        """Like :meth:`serving`, but raises :class:`IndexNotReadyError` before the first build."""
+        """Like :meth:`serving`, but raises :class:`IndexNotReadyError` before the first build or when no version is intact."""
         snapshot = self.serving()
         if snapshot is None:
+            if self.problems:
+                raise IndexNotReadyError("the index is damaged and no earlier version is intact: run `manage.py reindex --full`")
             raise IndexNotReadyError("no index yet: run `manage.py reindex`")
         return snapshot
 

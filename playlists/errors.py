@@ -10,6 +10,10 @@ class SeedError(CrossfadeError):
     """The seeds of a playlist request are missing, unknown or too many."""
 
 
+class UnknownSeedError(SeedError):
+    """A seed names a track, artist or album the catalogue does not have."""
+
+
 class IndexNotReadyError(CrossfadeError):
     """No index has been built yet, or a track is not in it."""
 

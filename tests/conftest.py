@@ -53,5 +53,18 @@ def index_dir(settings, tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _pictures_in_tmp(settings, tmp_path_factory):
-    """Cached pictures and the map go to a temporary folder, never the checkout's data/."""
+    """Cached pictures, covers and the map go to a temporary folder, never the checkout's data/."""
     settings.CROSSFADE_PICTURES_DIR = tmp_path_factory.mktemp("pictures")
+    settings.CROSSFADE_COVERS_DIR = tmp_path_factory.mktemp("covers")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _library_roots_in_tmp(tmp_path_factory):
+    """Tests' music libraries live under pytest's temporary folder: that is the library root they may read
+    (for module-scoped fixtures too). Tests of the roots themselves narrow it with the ``settings`` fixture."""
+    from django.conf import settings
+
+    previous = settings.CROSSFADE_LIBRARY_ROOTS
+    settings.CROSSFADE_LIBRARY_ROOTS = [tmp_path_factory.getbasetemp()]
+    yield
+    settings.CROSSFADE_LIBRARY_ROOTS = previous

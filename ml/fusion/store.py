@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
+import numpy as np
+
 from ml.errors import IndexCorruptError, ReindexLockedError
 
 logger = logging.getLogger(__name__)
@@ -77,13 +79,24 @@ class IndexStore:
 
     def check(self, version: str) -> dict[str, Any]:
         """The cheap check a serving process makes before opening ``version``: every file the
-        publish recorded is there with its recorded size (a truncated memory-mapped file would
-        kill the process on first touch). Versions published before sizes were recorded get the
-        full :meth:`verify`. Returns the meta; raises :class:`IndexCorruptError`."""
+        publish recorded is there with its recorded size, and every ``.npy`` file is as long as
+        its own header says (a truncated memory-mapped file would kill the process with SIGBUS
+        on first touch). Versions published before sizes were recorded get the full
+        :meth:`verify`. Returns the meta; raises :class:`IndexCorruptError`."""
         meta = self.meta(version)
         sizes = meta.get("files")
         if not isinstance(sizes, dict):
-            return self.verify(version)
+            meta = self.verify(version)
+        else:
+            self.sizes_check(version, sizes)
+        folder = self.root / version
+        for path in sorted(folder.rglob("*.npy")):
+            npy_check(path)
+        return meta
+
+    def sizes_check(self, version: str, sizes: dict[str, int]) -> None:
+        """Raise :class:`IndexCorruptError` unless every file of ``sizes`` has its recorded size: a few
+        ``stat`` calls, cheap enough for a serving process to repeat before every request."""
         folder = self.root / version
         for name, size in sorted(sizes.items()):
             try:
@@ -94,7 +107,6 @@ class IndexStore:
                 raise IndexCorruptError(
                     f"{folder}: {name} has {actual} bytes, {size} when its checksum was recorded; the folder was changed or damaged"
                 )
-        return meta
 
     def load(self, version: str, loader: Callable[[Path], T]) -> T:
         """``version`` opened with ``loader(folder)`` after :meth:`check`."""
@@ -195,6 +207,30 @@ class IndexStore:
         # Only called under the lock, so any staging folder left is from a killed build.
         for leftover in self.root.glob(f"{_STAGING_PREFIX}*"):
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+def npy_check(path: Path) -> None:
+    """Raise :class:`IndexCorruptError` unless the ``.npy`` file at ``path`` holds as many bytes as its header promises.
+
+    Reads only the header (a few hundred bytes), so a serving process checks a
+    file before memory-mapping it instead of dying on the first page past its end.
+    """
+    try:
+        with open(path, "rb") as handle:
+            major, _minor = np.lib.format.read_magic(handle)
+            if major == 1:
+                shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(handle)
+            else:
+                shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(handle)
+            data_start = handle.tell()
+        actual = path.stat().st_size
+    except (OSError, ValueError, EOFError) as error:
+        raise IndexCorruptError(f"{path}: not a readable .npy file ({error})") from None
+    if dtype.hasobject:
+        raise IndexCorruptError(f"{path}: holds Python objects, which an index never stores")
+    expected = data_start + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if actual != expected:
+        raise IndexCorruptError(f"{path}: {actual} bytes on disk, its header describes {expected} ({shape} {dtype}); the file is truncated or damaged")
 
 
 def folder_checksum(folder: Path) -> str:

@@ -7,6 +7,7 @@ close tempos and compatible keys where both tracks have them.
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -61,6 +62,40 @@ def flow_order(similarity: np.ndarray, *, start: int | None = 0, fixed_prefix: i
         improved = _two_opt(sim, order, lock) | _or_opt(sim, order, lock)
         if not improved:
             break
+    return order
+
+
+def flow_order_ranked(similarity: np.ndarray, relevance: np.ndarray, *, fixed_prefix: int = 0, block: int | None = None) -> list[int]:
+    """An order that keeps the strongest matches early and makes transitions smooth within that.
+
+    The first ``fixed_prefix`` indices stay where they are (the seeds, in the
+    listener's order). The others are ranked by ``relevance`` (float ``(n,)``,
+    higher is closer to the seeds; NaN counts as least relevant) and cut into
+    consecutive blocks of ``block`` tracks (default: a quarter of them, 3 to
+    :data:`EXACT_UP_TO`); each block is ordered exactly for the smoothest path
+    from the track before it. So no track ever falls behind a whole block of
+    weaker ones, and within a block the order is the smoothest one.
+    ``similarity`` is float ``(n, n)``. Returns indices into both.
+    """
+    sim = _clean(similarity)
+    sim = (sim + sim.T) / 2.0
+    n = sim.shape[0]
+    fixed = list(range(min(max(0, fixed_prefix), n)))
+    free = [i for i in range(n) if i >= len(fixed)]
+    if not free:
+        return fixed
+    scores = np.nan_to_num(np.asarray(relevance, dtype=np.float64), nan=-np.inf)
+    ranked = sorted(free, key=lambda i: (-scores[i], i))
+    size = block if block is not None else min(EXACT_UP_TO, max(3, math.ceil(len(ranked) / 4)))
+    size = max(1, min(EXACT_UP_TO, int(size)))
+    order = list(fixed)
+    for start in range(0, len(ranked), size):
+        chunk = ranked[start : start + size]
+        if not order:
+            # No seed in front: the block's strongest match opens the playlist.
+            order.append(chunk[0])
+            chunk = chunk[1:]
+        order += _exact_path(sim, order[-1], chunk)
     return order
 
 

@@ -101,3 +101,21 @@ def mean_modality_scores(left: VectorSet, right: VectorSet, modality: str) -> np
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
         return np.nanmean(cosines, axis=1)
+
+
+def typicality(vector_set: VectorSet, weights: Mapping[str, float]) -> np.ndarray:
+    """How typical each row is of the set: its hybrid score against the set's centroid, float64 ``(n,)`` (NaN without a shared modality).
+
+    The centroid of a modality is the mean of the rows that have it, made
+    unit length again; the most typical rows of an artist or a genre are
+    the ones that sound (and read) most like the rest of it.
+    """
+    centroid: VectorSet = {}
+    for modality, (vectors, present) in vector_set.items():
+        if present.any():
+            mean = vectors[present].mean(axis=0)
+            norm = float(np.linalg.norm(mean))
+            centroid[modality] = ((mean / norm if norm > 0 else mean).reshape(1, -1).astype(np.float32), np.ones(1, bool))
+        else:
+            centroid[modality] = (np.zeros((1, vectors.shape[1]), np.float32), np.zeros(1, bool))
+    return scores_matrix(vector_set, centroid, weights)[:, 0].astype(np.float64)

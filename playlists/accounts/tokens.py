@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from playlists.errors import ControlError
@@ -13,6 +14,8 @@ from playlists.models import ApiToken
 
 #: Every token starts with this, so a leaked one is recognisable in logs and scanners.
 TOKEN_PREFIX = "cf_"
+#: "Last used" is kept to the minute: a write per API call would queue every request behind the database's writer.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
@@ -36,7 +39,9 @@ def api_token_authenticate(secret: str) -> User | None:
     token = ApiToken.objects.select_related("user").filter(key_hash=_token_hash(secret.strip()), revoked=False).first()
     if token is None or not token.user.is_active:
         return None
-    ApiToken.objects.filter(id=token.id).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(Q(last_used_at=None) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION), id=token.id).update(last_used_at=now)
     return token.user
 
 

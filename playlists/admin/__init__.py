@@ -2,4 +2,4 @@
 
 Django's admin autodiscovery imports this package; each module registers its models.
 """
-from playlists.admin import catalogue, jobs, playlists, spotify, training  # noqa: F401
+from playlists.admin import catalogue, jobs, listening, playlists, spotify, training  # noqa: F401

@@ -1,14 +1,17 @@
 """The catalogue in the admin: artists, albums, tracks with their embedding state, embeddings, unreadable files."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from playlists.catalogue.library import LibraryPathError, library_path_check
 from playlists.jobs.runner import job_start, job_start_once
 from playlists.jobs.tasks import reindex_task, spotify_enrich_job_task
+from playlists.metadata.spotify.client import spotify_lookup_available
 from playlists.models import Album, Artist, Embedding, IngestFailure, Job, Track
 
 if TYPE_CHECKING:
@@ -53,8 +56,29 @@ class AlbumAdmin(admin.ModelAdmin[Album]):
     autocomplete_fields = ("artist",)
 
 
+class TrackAdminForm(forms.ModelForm[Track]):
+    """A track's audio path must be a file inside a library root: anything else could be published by /tracks/<id>/audio."""
+
+    class Meta:
+        model = Track
+        fields = "__all__"
+
+    def clean_audio_path(self) -> str | None:
+        value = (self.cleaned_data.get("audio_path") or "").strip()
+        if not value:
+            return None
+        try:
+            resolved = library_path_check(value)
+        except LibraryPathError as error:
+            raise forms.ValidationError(str(error)) from None
+        if not resolved.is_file():
+            raise forms.ValidationError(f"{resolved} is not a file")
+        return str(resolved)
+
+
 @admin.register(Track)
 class TrackAdmin(admin.ModelAdmin[Track]):
+    form = TrackAdminForm
     search_fields = ("title", "artist__name", "album__title", "lyrics", "audio_path", "spotify_id")
     list_display = ("title", "artist", "album", "genre", "language", "has_lyrics", "audio_state", "lyrics_state", "excluded")
     list_filter = ("excluded", "language", "audio_format", "lyrics_source", "embeddings__status", "genre")
@@ -66,6 +90,13 @@ class TrackAdmin(admin.ModelAdmin[Track]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Track]:
         return super().get_queryset(request).prefetch_related("embeddings")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        """Every bulk action, less "Look up on Spotify" while Spotify is not set up here (it could only fail)."""
+        actions = super().get_actions(request)
+        if not spotify_lookup_available():
+            actions.pop("spotify_lookup", None)
+        return actions
 
     @admin.display(boolean=True, description="lyrics")
     def has_lyrics(self, track: Track) -> bool:

@@ -26,7 +26,7 @@ class PlaylistAdmin(admin.ModelAdmin[Playlist]):
 
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin[Rating]):
-    list_display = ("user", "track", "value", "updated_at")
+    list_display = ("user", "track", "value", "stars", "updated_at")
     list_filter = ("value",)
     search_fields = ("user__username", "track__title")
     raw_id_fields = ("track",)

@@ -14,7 +14,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
-from playlists.api import catalogue_map, jobs, recommendations, themes, tokens, tracks
+from playlists.api import catalogue_map, jobs, mix, recommendations, spotify, themes, tokens, tracks
+from playlists.api.auth import site_auth, site_login_required
 from playlists.api.errors import ApiError, error_response, validation_message
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,12 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     # The interactive docs page loads its scripts from a CDN, which a private server may not reach.
     docs_url=None,
+    docs_decorator=site_login_required,
+    # Private by default: a user (token or session) unless the site is public; endpoints acting for a user say user_auth.
+    auth=site_auth,
 )
-for router in (recommendations.router, tracks.router, themes.router, jobs.router, catalogue_map.router, tokens.router):
+# The genre seeds and /tracks/search are declared before the routes with ids, which never match their words anyway.
+for router in (recommendations.router, tracks.router, mix.router, spotify.router, themes.router, jobs.router, catalogue_map.router, tokens.router):
     api.add_router("/", router)
 
 

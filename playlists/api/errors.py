@@ -20,8 +20,8 @@ PARAMETER_BOUNDS: dict[str, tuple[float, float]] = {
 }
 #: Messages for parameters whose expected shape is not a number.
 PARAMETER_SHAPES: dict[str, str] = {
-    "seed_tracks": "takes comma-separated Crossfade ids",
-    "seed_artists": "takes comma-separated Crossfade ids",
+    "seed_tracks": "takes comma-separated ids: Crossfade ids, 22-character Spotify ids or spotify:track: URIs",
+    "seed_artists": "takes comma-separated ids: Crossfade ids, 22-character Spotify ids or spotify:artist: URIs",
 }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
 
 from playlists.api.errors import error_for_status
 
@@ -26,5 +27,9 @@ class ApiErrorsMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith(API_PREFIX):
             return None
+        # What Django answers with a 4xx is the client's mistake, not a crash (e.g. /api/ itself, which has no page).
+        for kind, status in ((Http404, 404), (PermissionDenied, 403), (SuspiciousOperation, 400)):
+            if isinstance(exception, kind):
+                return error_for_status(request, status)
         logger.exception("API request %s failed", request.path)
         return error_for_status(request, 500)

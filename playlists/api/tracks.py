@@ -19,6 +19,7 @@ from playlists.taste.services import rating_set
 
 router = Router(tags=["tracks"])
 SEARCH_LIMIT = 12
+ARTIST_LIMIT = 5
 
 
 class SimilarQuery(Schema):
@@ -64,19 +65,28 @@ class SearchHit(Schema):
     url: str
 
 
+class ArtistHit(Schema):
+    id: int
+    name: str
+    url: str
+
+
 class SearchOut(Schema):
     query: str
     results: list[SearchHit]
+    artists: list[ArtistHit]
 
 
 @router.get("/tracks/search", response={200: SearchOut, **ERRORS}, url_name="track_search")
 def track_search(request: HttpRequest, query: Query[SearchQuery]) -> dict[str, Any]:
-    """Catalogue tracks whose title, artist, album or lyrics contain every word (the builder's seed search)."""
+    """Catalogue tracks whose title, artist, album or lyrics contain every word, and artists whose name contains the text (the builder's seed search)."""
     text = query.q.strip()
     tracks = selectors.track_list(query=text)[:SEARCH_LIMIT] if text else []
+    artists = selectors.artist_search(text)[:ARTIST_LIMIT] if text else []
     return {
         "query": text,
         "results": [{"id": t.id, "title": t.title, "artist": t.artist.name if t.artist else "", "url": reverse("playlists:track_detail", args=[t.id])} for t in tracks],
+        "artists": [{"id": a.id, "name": a.name, "url": reverse("playlists:artist_detail", args=[a.id])} for a in artists],
     }
 
 

@@ -1,4 +1,4 @@
-"""Reading one music file: its tags, lyrics (embedded or sidecar), duration and hash.
+"""Reading one music file: its tags, lyrics (embedded or sidecar), embedded picture, duration and hash.
 
 Plain functions over paths, used by the ingest service. Anything unreadable
 raises :class:`LibraryReadError` with a reason an operator can act on.
@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mutagen
+from django.conf import settings
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Tags
 
 from ml.audio.decode import AUDIO_EXTENSIONS, audio_load
 from ml.errors import AudioDecodeError, LyricsError
 from ml.text.files import lyrics_file_read
+from playlists.catalogue.covers import picture_embedded
 from playlists.errors import CrossfadeError
 
 _LANGUAGE_CODES = {"eng": "en", "rus": "ru", "fre": "fr", "fra": "fr", "ger": "de", "deu": "de", "spa": "es", "ita": "it", "por": "pt", "ukr": "uk"}
@@ -25,6 +27,68 @@ _PROBE_SECONDS = 0.5
 
 class LibraryReadError(CrossfadeError):
     """A file under the music folder could not be read as a track."""
+
+
+class LibraryPathError(LibraryReadError):
+    """A path is outside every library root (``CROSSFADE_LIBRARY_ROOTS``), or cannot be resolved or named."""
+
+
+#: Longest text kept from a tag (a Track's title, an artist's name...); longer ones are cut with a warning.
+TAG_LIMITS = {"title": 500, "artist": 300, "album": 300, "genre": 300, "isrc": 16, "language": 8}
+#: Longest lyrics kept: a long song has a few thousand characters; a tag of megabytes is a broken file.
+LYRICS_LIMIT = 50_000
+
+
+def library_roots() -> list[Path]:
+    """The configured library roots, resolved (symlinks followed)."""
+    roots = []
+    for root in settings.CROSSFADE_LIBRARY_ROOTS:
+        try:
+            roots.append(Path(root).expanduser().resolve())
+        except (OSError, RuntimeError):
+            continue
+    return roots
+
+
+def path_display(path: str | Path) -> str:
+    """``path`` as text that can be printed and stored: bytes that are not UTF-8 shown as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
+def library_path_check(path: str | Path, *, roots: list[Path] | None = None) -> Path:
+    """``path`` resolved (every symlink followed), if it lies inside a library root; else :class:`LibraryPathError`.
+
+    The one test of "may Crossfade read or serve this file": ingest, the
+    admin's track form and audio streaming all ask it, so a path typed into
+    the admin or a symlink in the music folder can never reach a file
+    outside the library (the database, the settings, the secret key).
+    """
+    roots = library_roots() if roots is None else roots
+    try:
+        resolved = Path(path).expanduser().resolve(strict=False)
+    except RuntimeError:
+        raise LibraryPathError(f"{path_display(path)} is a symlink loop") from None
+    except (OSError, ValueError) as error:
+        raise LibraryPathError(f"{path_display(path)} cannot be resolved ({error})") from None
+    if not any(resolved == root or resolved.is_relative_to(root) for root in roots):
+        shown = ", ".join(str(r) for r in roots) or "none configured"
+        raise LibraryPathError(f"{path_display(path)} is outside the library folders ({shown}); set CROSSFADE_LIBRARY_ROOTS to add a folder")
+    try:
+        str(resolved).encode("utf-8")
+    except UnicodeEncodeError:
+        raise LibraryPathError(f"{path_display(path)}: the file name is not valid UTF-8; rename the file") from None
+    return resolved
+
+
+def path_in_library(path: str | Path | None) -> Path | None:
+    """The resolved ``path`` if it is an existing file inside a library root, else None (for serving)."""
+    if not path:
+        return None
+    try:
+        resolved = library_path_check(path)
+    except LibraryPathError:
+        return None
+    return resolved if resolved.is_file() else None
 
 
 @dataclass
@@ -48,6 +112,8 @@ class FileInfo:
     lyrics_source: str = ""
     lyrics_path: str = ""
     language: str = ""
+    #: The picture embedded in the file (front cover first), as stored in it; None without one.
+    picture: bytes | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -71,7 +137,13 @@ def is_audio_path(path: Path) -> bool:
 
 
 def library_walk(root: Path) -> list[Path]:
-    """Audio files below ``root``, recursively, in a stable order."""
+    """Audio files below ``root``, recursively, in a stable order.
+
+    Symlinked folders are not followed (a link loop would never end; a linked
+    file is checked against the library roots when it is read). Folders that
+    cannot be listed are skipped here; a name that is not UTF-8 is returned
+    like any other and refused per file by :func:`file_read`.
+    """
     found: list[Path] = []
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
@@ -88,8 +160,12 @@ def file_hash(path: Path) -> str:
 
 
 def file_read(path: Path) -> FileInfo:
-    """Tags, lyrics, duration and hash of ``path``; raises :class:`LibraryReadError`."""
-    path = Path(path).resolve()
+    """Tags, lyrics, duration and hash of ``path``; raises :class:`LibraryReadError`.
+
+    ``path`` must resolve inside a library root (:func:`library_path_check`).
+    Tags longer than :data:`TAG_LIMITS` are cut, with a warning.
+    """
+    path = library_path_check(path)
     try:
         stat = path.stat()
     except OSError as error:
@@ -119,10 +195,30 @@ def file_read(path: Path) -> FileInfo:
         duration_s=round(duration, 3),
         title=path.stem,
     )
-    _read_tags(audio.tags, info)
+    try:
+        _read_tags(audio.tags, info)
+    except (KeyError, IndexError, AttributeError, TypeError, ValueError) as error:
+        info.warnings.append(f"tags present but unreadable ({type(error).__name__}); the file name is used as the title")
+    try:
+        info.picture = picture_embedded(audio)
+    except Exception as error:  # noqa: BLE001 - a broken picture tag loses the picture, not the track
+        info.warnings.append(f"the embedded picture is unreadable ({type(error).__name__})")
     if not info.lyrics:
         _read_sidecar_lyrics(path, info)
+    _limits_apply(info)
     return info
+
+
+def _limits_apply(info: FileInfo) -> None:
+    """Cut overlong tags to what the catalogue stores, saying so: the track still comes in."""
+    for name, limit in TAG_LIMITS.items():
+        value = getattr(info, name)
+        if len(value) > limit:
+            setattr(info, name, value[:limit])
+            info.warnings.append(f"the {name} tag has {len(value):,} characters; kept the first {limit}")
+    if len(info.lyrics) > LYRICS_LIMIT:
+        info.warnings.append(f"the lyrics have {len(info.lyrics):,} characters; kept the first {LYRICS_LIMIT:,}")
+        info.lyrics = info.lyrics[:LYRICS_LIMIT]
 
 
 def _read_tags(tags: object, info: FileInfo) -> None:
@@ -185,6 +281,11 @@ def _read_sidecar_lyrics(path: Path, info: FileInfo) -> None:
     for suffix, source in ((".lrc", "lrc"), (".txt", "txt")):
         for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
             if not candidate.is_file():
+                continue
+            try:
+                library_path_check(candidate)
+            except LibraryPathError as error:
+                info.warnings.append(f"lyrics file not read: {error}")
                 continue
             try:
                 text, _encoding = lyrics_file_read(candidate)

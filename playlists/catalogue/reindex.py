@@ -135,7 +135,15 @@ def _publish_locked(versions: Mapping[str, str], *, full: bool, summary: Reindex
     digest = embedding_digest(dict(versions))
     summary.indexed = embedding_counts(dict(versions))
     current = store.current_version()
-    current_meta = store.meta(current) if current is not None else {}
+    current_meta: dict[str, Any] = {}
+    if current is not None:
+        try:
+            current_meta = store.check(current)
+        except MLError as error:
+            # A damaged serving version is rebuilt from the database, never updated in place.
+            logger.warning("reindex: the serving version %s is damaged (%s); building a new one", current, error)
+            summary.update_note = f"full build: {current} is damaged"
+            current = None
     fusion = _fusion_serving()
     fusion_version = fusion.version if fusion is not None else ""
     up_to_date = (

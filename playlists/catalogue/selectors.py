@@ -2,28 +2,49 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterator, cast
 
 import numpy as np
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from ml.errors import VectorIndexError
-from ml.text.search import lyrics_search
+from ml.text.search import NULL_PROMPTS, THEME_MARGIN, lyrics_search, prompt_encode, theme_margins, theme_prompt_core
 from playlists import engine
 from playlists.errors import IndexNotReadyError
-from playlists.models import Embedding, Track
+from playlists.models import Album, Artist, Embedding, Track
 
 #: Most results a theme search returns.
 MAX_THEME_RESULTS = 100
 
 
-def track_list(*, query: str = "", genre: str = "", language: str = "", lyrics: str = "", tag: str = "", vocals: str = "") -> QuerySet[Track]:
+#: Columns the catalogue can be sorted by (``?sort=name``, ``?sort=-name`` descending) and their ordering.
+TRACK_SORTS: dict[str, tuple[str, ...]] = {
+    "title": ("title", "id"),
+    "artist": ("artist__name", "album__title", "track_number", "title"),
+    "album": ("album__title", "track_number", "title"),
+    "genre": ("genre", "artist__name", "title"),
+    "language": ("language", "artist__name", "title"),
+    "length": ("duration_s", "title"),
+    "added": ("created_at", "id"),
+}
+
+
+def track_list(
+    *, query: str = "", genre: str = "", language: str = "", lyrics: str = "", tag: str = "", vocals: str = "", sort: str = ""
+) -> QuerySet[Track]:
     """The catalogue, filtered: ``query`` matches title, artist, album or lyrics words;
     ``lyrics`` is ``"with"`` or ``"without"``; ``tag`` an audio tag the tagger
-    is fairly sure of; ``vocals`` is ``"with"`` or ``"without"`` (as heard by the tagger)."""
+    is fairly sure of; ``vocals`` is ``"with"`` or ``"without"`` (lyrics, else as heard by
+    the tagger); ``sort`` one of :data:`TRACK_SORTS`, ``-`` first for descending
+    (anything else keeps the catalogue's order: artist, album, track number)."""
     tracks = Track.objects.select_related("artist", "album")
+    column = sort.lstrip("-")
+    if column in TRACK_SORTS:
+        fields = TRACK_SORTS[column]
+        tracks = tracks.order_by(*(f"-{f}" if sort.startswith("-") else f for f in fields))
     if query.strip():
         tracks = tracks.search(query)
     if genre:
@@ -53,6 +74,25 @@ def track_facets() -> dict[str, list[str]]:
     return {"genres": sorted(genres, key=str.casefold), "languages": languages, "audio_tags": sorted(tags)}
 
 
+def artist_search(text: str) -> QuerySet[Artist]:
+    """Artists whose name contains ``text`` (case-insensitive), those with the most tracks first."""
+    return Artist.objects.filter(name__icontains=text.strip()).annotate(tracks_count=Count("tracks")).order_by("-tracks_count", "name")
+
+
+def artist_get(artist_id: int) -> tuple[Artist, list[Album], QuerySet[Track]]:
+    """An artist, their albums (newest first) and all their tracks (album order). Raises ``Artist.DoesNotExist``."""
+    artist = Artist.objects.get(id=artist_id)
+    albums = list(Album.objects.filter(Q(artist=artist) | Q(tracks__artist=artist)).distinct().order_by("-year", "title"))
+    tracks = Track.objects.select_related("artist", "album").filter(artist=artist).order_by("album__title", "track_number", "title")
+    return artist, albums, tracks
+
+
+def album_get(album_id: int) -> tuple[Album, QuerySet[Track]]:
+    """An album and its tracks in track-number order. Raises ``Album.DoesNotExist``."""
+    album = Album.objects.select_related("artist").get(id=album_id)
+    return album, Track.objects.select_related("artist", "album").filter(album=album).order_by("track_number", "title")
+
+
 def track_get(track_id: int) -> Track:
     return Track.objects.select_related("artist", "album").prefetch_related("embeddings").get(id=track_id)
 
@@ -71,23 +111,58 @@ def track_similar(track_id: int, *, limit: int = 10, balance: float = 0.5) -> li
     serving = engine.serving_or_raise()
     if track_id not in serving.index:
         raise IndexNotReadyError(f"track {track_id} is not indexed yet: run `manage.py reindex`")
-    excluded = list(Track.objects.filter(excluded=True).values_list("id", flat=True))
-    ids, scores = serving.index.similar([track_id], k=limit, balance=balance, exclude=excluded)
+    excluded = tuple(Track.objects.filter(excluded=True).order_by("id").values_list("id", flat=True))
+    # A function of the index version and these values alone: kept with the snapshot, as track pages and the API ask again and again.
+    found = serving.answers.get(
+        ("similar", track_id, limit, balance, excluded), lambda: serving.index.similar([track_id], k=limit, balance=balance, exclude=list(excluded))
+    )
+    ids, scores = cast(tuple[np.ndarray, np.ndarray], found)
     return _neighbours(ids, scores)
 
 
-def track_theme_search(prompt: str, *, limit: int = 20) -> list[Neighbour]:
+#: Words too common to make a lexical match of a theme on their own.
+_THEME_STOPWORDS = frozenset("about from that this with what when where your have into over under they them their there were been".split())
+
+
+def theme_words(prompt: str) -> list[str]:
+    """The content words of a theme prompt (framing and short words dropped): "songs about the rain" -> ["rain"]."""
+    words = re.findall(r"\w+", theme_prompt_core(prompt).casefold())
+    return [w for w in words if len(w) >= 4 and not w.isdigit() and w not in _THEME_STOPWORDS]
+
+
+def track_theme_search(prompt: str, *, limit: int = 20, relevant_only: bool = True) -> list[Neighbour]:
     """Tracks whose lyrics match a theme prompt ("songs about leaving home", "песни о море"), best first.
 
     Uses the serving index's lyrics vectors and the configured lyrics encoder;
-    excluded tracks are left out. Raises :class:`IndexNotReadyError` before
-    the first reindex, :class:`ml.text.search.ThemeQueryError` for an empty or
-    overlong prompt and :class:`ml.errors.IndexMismatchError` when the index
-    was built with another lyrics encoder.
+    excluded tracks are left out. With ``relevant_only`` a track is kept only
+    when it scores clearly above what nonsense prompts score on it
+    (:func:`ml.text.search.theme_margins`) or its title or lyrics hold every
+    content word of the prompt, so "asdfghjkl" finds nothing. Raises
+    :class:`IndexNotReadyError` before the first reindex,
+    :class:`ml.text.search.ThemeQueryError` for an empty or overlong prompt
+    and :class:`ml.errors.IndexMismatchError` when the index was built with
+    another lyrics encoder.
     """
     serving = engine.serving_or_raise()
+    embedder = engine.embedder_get("lyrics")
+
+    def encoded(text: str) -> np.ndarray:
+        vector: np.ndarray = serving.prompts.get((embedder.version, text), lambda: prompt_encode(embedder, text))
+        return vector
+
+    query_raw = encoded(prompt) if prompt.strip() else None
     excluded = list(Track.objects.filter(excluded=True).values_list("id", flat=True))
-    ids, scores = lyrics_search(serving.index, engine.embedder_get("lyrics"), prompt, k=min(limit, MAX_THEME_RESULTS), exclude=excluded)
+    ids, scores = lyrics_search(serving.index, embedder, prompt, k=min(limit, MAX_THEME_RESULTS), exclude=excluded, query_raw=query_raw)
+    if relevant_only and ids.size and query_raw is not None:
+        nulls = np.stack([encoded(text) for text in NULL_PROMPTS])
+        keep = theme_margins(serving.index, query_raw, nulls, ids) > THEME_MARGIN
+        words = theme_words(prompt)
+        if words and not keep.all():
+            lexical = Track.objects.filter(id__in=[int(i) for i in ids[~keep]])
+            for word in words:
+                lexical = lexical.filter(Q(title__icontains=word) | Q(lyrics__icontains=word))
+            keep |= np.isin(ids, np.asarray(list(lexical.values_list("id", flat=True)), dtype=np.int64))
+        ids, scores = ids[keep], scores[keep]
     return _neighbours(ids, scores)
 
 

@@ -1564,3 +1564,22 @@ def demo_library_write(
     logger.info("demo library: %d tracks written to %s in %.1f s", total, target,
                 time.perf_counter() - started)
     return [t for t in results if t is not None]
+
+
+@dataclass(frozen=True)
+class DemoAlbum:
+    """One album folder of the demo library."""
+
+    style: str
+    artist: str
+    album: str
+    year: int
+    folder: Path  # relative to the library's root
+
+
+def demo_albums() -> list[DemoAlbum]:
+    """The albums of the demo library, in catalogue order (the same for every seed)."""
+    return [
+        DemoAlbum(style, artist, album, year, Path(_safe_name(artist)) / _safe_name(album))
+        for style, artist, album, year, _lang, _tracks in _CATALOGUE
+    ]

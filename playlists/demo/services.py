@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 
 from ml.progress import Progress
 from playlists.catalogue.ingest import IngestSummary, library_ingest
+from playlists.demo.covers import demo_covers_write
 from playlists.demo.music import demo_library_write
 
 
@@ -22,7 +23,7 @@ class DemoSummary:
 
 
 def demo_catalogue_build(target: Path, *, seed: int = 7, progress: Progress | None = None, ingest_progress: Progress | None = None) -> DemoSummary:
-    """Write the demo music library into ``target`` (once per seed) and ingest it like a user's library."""
+    """Write the demo music library into ``target`` (once per seed), with a generated cover per album, and ingest it like a user's library."""
     target = Path(target)
     manifest = target / ".crossfade-demo.json"
     generated = False
@@ -35,6 +36,8 @@ def demo_catalogue_build(target: Path, *, seed: int = 7, progress: Progress | No
         manifest.write_text(json.dumps({"seed": seed, "files": [str(t.path.relative_to(target)) for t in tracks]}))
         generated = True
     count = len(json.loads(manifest.read_text())["files"])
+    # Also for a library written before the demo had covers.
+    demo_covers_write(target)
     return DemoSummary(folder=target, tracks=count, generated=generated, ingest=library_ingest(target, progress=ingest_progress))
 
 

@@ -85,3 +85,27 @@ def target_penalty(track: Track, settings: PlaylistSettings) -> float:
             distance = min(distance, 12 - distance)
         penalty += TARGET_WEIGHT * min(1.0, distance / ATTRIBUTES[name])
     return penalty
+
+
+#: Where attribute values come from, for the note when no track has one.
+ATTRIBUTE_SOURCE = "Spotify metadata: manage.py import_kaggle or enrich_spotify"
+
+
+def attribute_notes(settings: PlaylistSettings, tracks: list[Track]) -> list[str]:
+    """What the ``min``/``max``/``target`` controls could not do among ``tracks`` (the candidates), in words.
+
+    A control on an attribute no candidate has filters and bends nothing; one
+    that only some have judges those and keeps the rest unjudged. Both are
+    said, so a control never silently does nothing.
+    """
+    notes: list[str] = []
+    for name, bounds in settings.attributes.items():
+        having = sum(1 for t in tracks if track_attribute(t, name) is not None)
+        controls = " and ".join(f"{bound} {name}" for bound in ("min", "max", "target") if bound in bounds)
+        if not tracks:
+            continue
+        if having == 0:
+            notes.append(f"{controls} changed nothing: none of the {len(tracks)} candidate tracks has a {name} value (it comes from {ATTRIBUTE_SOURCE})")
+        elif having < len(tracks):
+            notes.append(f"{controls} judged only the {having} of {len(tracks)} candidate tracks that have a {name} value; the others were kept unjudged")
+    return notes

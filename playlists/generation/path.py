@@ -20,7 +20,7 @@ from ml.playlist.vectors import candidates_search, mean_modality_scores, scores_
 from playlists.engine import Serving
 from playlists.errors import IndexNotReadyError, SeedError
 from playlists.generation.explain import explanation_text
-from playlists.generation.filters import CandidateFilter
+from playlists.generation.filters import CandidateFilter, attribute_notes
 from playlists.generation.result import BuiltItem, BuiltPlaylist
 from playlists.generation.settings import PlaylistSettings
 from playlists.generation.similar import track_key
@@ -42,6 +42,7 @@ def path_build(serving: Serving, settings: PlaylistSettings) -> BuiltPlaylist:
     weights = settings.weights
     steps_between = steps_spread(settings.length - len(anchors), len(anchors) - 1)
     filt = CandidateFilter(settings)
+    seen: dict[int, Track] = {}
     used_ids = set(settings.path)
     used_keys = {track_key(t) for t in anchors}
     used_artists: Counter[int | None] = Counter(t.artist_id for t in anchors)
@@ -51,7 +52,7 @@ def path_build(serving: Serving, settings: PlaylistSettings) -> BuiltPlaylist:
     scores: dict[int, float] = {}
     for segment, (start, end) in enumerate(zip(anchors[:-1], anchors[1:])):
         m = steps_between[segment]
-        picked = _segment_walk(index, start, end, m, weights, settings, filt, used_ids, used_keys, used_artists, cap)
+        picked = _segment_walk(index, start, end, m, weights, settings, filt, used_ids, used_keys, used_artists, cap, seen)
         if len(picked) < m:
             messages.append(f"from {start.title} to {end.title}: only {len(picked)} of {m} steps move closer without repeats")
         for step, (track, toward) in enumerate(picked, start=1):
@@ -62,6 +63,8 @@ def path_build(serving: Serving, settings: PlaylistSettings) -> BuiltPlaylist:
             explanations[track.id] = info
         chosen.append(end)
         explanations[end.id] = {"seed": True, "why": "waypoint" if end is not anchors[-1] else "destination"}
+    if settings.attributes:
+        messages.extend(attribute_notes(settings, list(seen.values())))
     vectors = vectors_of(index, [t.id for t in chosen])
     ends = vectors_of(index, [anchors[0].id, anchors[-1].id])
     for modality in ("audio", "lyrics"):
@@ -91,6 +94,7 @@ def _segment_walk(
     used_keys: set[str],
     used_artists: Counter[int | None],
     cap: int | None,
+    seen: dict[int, Track],
 ) -> list[tuple[Track, float]]:
     """``steps`` tracks between ``start`` and ``end``, each strictly closer to ``end`` than the one before.
 
@@ -106,6 +110,7 @@ def _segment_walk(
     candidates = candidates_search(index, targets, weights, max(50, 8 * steps))
     candidates = np.asarray([c for c in candidates if int(c) not in used_ids], dtype=np.int64)
     fetched = Track.objects.select_related("artist", "album").in_bulk([int(c) for c in candidates])
+    seen.update(fetched)
     candidates = np.asarray([c for c in candidates if int(c) in fetched and filt.passes(fetched[int(c)])], dtype=np.int64)
     if candidates.size == 0:
         return []

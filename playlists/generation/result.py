@@ -1,8 +1,10 @@
 """What generation hands back: the items of a playlist, messages for the user, a name, and the index version that made it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from playlists.models import Track
 
 
 @dataclass
@@ -19,3 +21,5 @@ class BuiltPlaylist:
     messages: list[str]
     name: str
     index_version: str = ""
+    #: The items' tracks as generation fetched them (artist and album joined), so callers need not fetch them again.
+    tracks: dict[int, Track] = field(default_factory=dict)

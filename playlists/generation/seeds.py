@@ -1,13 +1,15 @@
 """Seeds of every kind as rows of the hybrid space: catalogue tracks, artists, a text prompt, uploaded audio."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from ml.playlist.vectors import SeedGroup, VectorSet, rows, vectors_concat, vectors_of, vectors_single
+from ml.playlist.vectors import SeedGroup, VectorSet, rows, typicality, vectors_concat, vectors_of, vectors_single
 from ml.text.search import prompt_encode
 from playlists import engine
+from playlists.catalogue.browse import genre_track_ids
 from playlists.engine import Serving
 from playlists.errors import IndexNotReadyError, SeedError, UploadError
 from playlists.generation.settings import ARTIST_SEED_TRACKS, PlaylistSettings
@@ -19,11 +21,14 @@ class Seeds:
     """Seed rows and what they came from."""
 
     tracks: list[Track]  # catalogue seed tracks, in the user's order
-    artist_tracks: list[Track]  # tracks standing for seed artists
+    artist_tracks: list[Track]  # tracks standing for seed artists and genres
     catalogue: VectorSet  # rows of tracks + artist_tracks (balance weights)
     text: VectorSet | None  # one lyrics row
     audio: VectorSet | None  # upload rows (audio only)
     labels: list[str]
+    #: What the rows are, hashable: the catalogue ids, the prompt, the uploads' vectors. Within one index version
+    #: equal keys mean equal rows, so what is computed from the rows alone can be kept with the snapshot.
+    key: tuple[object, ...] = ()
 
 
 def seeds_resolve(serving: Serving, settings: PlaylistSettings, messages: list[str]) -> Seeds:
@@ -55,7 +60,18 @@ def seeds_resolve(serving: Serving, settings: PlaylistSettings, messages: list[s
                 messages.append(f"{artists[artist_id].name} has no indexed tracks to seed from")
             artist_tracks.extend(theirs[:ARTIST_SEED_TRACKS])
             labels.append(artists[artist_id].name)
-    catalogue_ids = [t.id for t in tracks if t.id in index] + [t.id for t in artist_tracks if t.id not in tracks_by_id]
+    if settings.seed_genres:
+        excluded = set(Track.objects.filter(excluded=True).values_list("id", flat=True))
+        for genre in settings.seed_genres:
+            candidates = [i for i in genre_track_ids(genre) if i in index and i not in excluded]
+            if not candidates:
+                raise SeedError(f"no indexed track has the genre {genre!r}; see the available genre seeds")
+            ranking = np.nan_to_num(typicality(vectors_of(index, candidates), settings.weights), nan=-np.inf)
+            typical = [candidates[i] for i in np.argsort(-ranking, kind="stable")[:ARTIST_SEED_TRACKS]]
+            chosen = Track.objects.select_related("artist", "album").in_bulk(typical)
+            artist_tracks.extend(chosen[i] for i in typical if i in chosen)
+            labels.append(genre)
+    catalogue_ids = list(dict.fromkeys([t.id for t in tracks if t.id in index] + [t.id for t in artist_tracks if t.id not in tracks_by_id]))
     catalogue = vectors_of(index, catalogue_ids)
     text = None
     if settings.seed_text:
@@ -77,7 +93,9 @@ def seeds_resolve(serving: Serving, settings: PlaylistSettings, messages: list[s
         audio = vectors_concat(index, parts)
     if rows(catalogue) == 0 and text is None and audio is None:
         raise IndexNotReadyError("none of the seeds is indexed yet; run `manage.py reindex`")
-    return Seeds(tracks, artist_tracks, catalogue, text, audio, labels)
+    uploads = tuple(hashlib.sha256(np.asarray(u["vector"], np.float32).tobytes()).hexdigest() for u in settings.seed_audio) if audio is not None else ()
+    key = (tuple(catalogue_ids), settings.seed_text if text is not None else "", uploads)
+    return Seeds(tracks, artist_tracks, catalogue, text, audio, labels, key)
 
 
 def prompt_vector(serving: Serving, text: str) -> np.ndarray:

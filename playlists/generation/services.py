@@ -32,6 +32,7 @@ def _playlist_save(*, owner: User, settings: PlaylistSettings, name: str = "", p
         playlist.balance = settings.balance
         playlist.settings = settings.to_json()
         playlist.index_version = built.index_version
+        playlist.edited_at = None  # the items are generated again: no hand edits left
         playlist.save()
         playlist.seeds.set(list(settings.seed_ids) + list(settings.path))
         playlist.items.all().delete()

@@ -20,6 +20,7 @@ from playlists.errors import ControlError, SeedError
 
 MAX_SEEDS = 5
 MAX_SEED_ARTISTS = 5
+MAX_SEED_GENRES = 5
 MAX_LENGTH = 200
 MAX_WAYPOINTS = 5
 DEFAULT_LENGTH = 20
@@ -60,6 +61,8 @@ class PlaylistSettings:
 
     seed_ids: list[int] = field(default_factory=list)
     seed_artist_ids: list[int] = field(default_factory=list)
+    #: Genre seed names ("rock", "hip-hop"): the genre's most typical indexed tracks stand in for each.
+    seed_genres: list[str] = field(default_factory=list)
     seed_text: str = ""
     #: Uploaded files, analysed once: ``{"name", "model_version", "vector": [floats]}``; the files are not kept.
     seed_audio: list[dict[str, Any]] = field(default_factory=list)
@@ -93,6 +96,9 @@ class PlaylistSettings:
             _set(self, "max_per_artist", None if self.max_per_artist in (None, "", 0) else int(self.max_per_artist))
         except (TypeError, ValueError) as error:
             raise ControlError(f"a playlist setting is not a number: {error}") from None
+        _set(self, "seed_genres", list(dict.fromkeys(str(g).strip().lower() for g in self.seed_genres if str(g).strip())))
+        if len(self.seed_genres) > MAX_SEED_GENRES:
+            raise SeedError(f"choose at most {MAX_SEED_GENRES} seed genres, not {len(self.seed_genres)}")
         _set(self, "seed_text", (self.seed_text or "").strip())
         if len(self.seed_text) > MAX_SEED_TEXT:
             raise ControlError(f"a text prompt has at most {MAX_SEED_TEXT} characters")
@@ -127,8 +133,8 @@ class PlaylistSettings:
         _set(self, "languages", [code.strip().lower() for code in self.languages if code and code.strip()])
         for name in ("exclude_artists", "exclude_albums", "exclude_genres"):
             _set(self, name, [str(value).strip() for value in getattr(self, name) if str(value).strip()])
-        if not (self.seed_ids or self.seed_artist_ids or self.seed_text or self.seed_audio or self.path):
-            raise SeedError("choose at least one seed: a track, an artist, a text prompt or an audio file")
+        if not (self.seed_ids or self.seed_artist_ids or self.seed_genres or self.seed_text or self.seed_audio or self.path):
+            raise SeedError("choose at least one seed: a track, an artist, a genre, a text prompt or an audio file")
 
     @property
     def weights(self) -> dict[str, float]:

@@ -10,6 +10,7 @@ fetches the tracks and applies what only the catalogue knows.
 from __future__ import annotations
 
 from collections import Counter
+from typing import cast
 
 import numpy as np
 from django.contrib.auth.models import AnonymousUser, User
@@ -17,12 +18,12 @@ from django.contrib.auth.models import AnonymousUser, User
 from ml.fusion.hybrid import HybridIndex
 from ml.playlist.diversity import mmr_select
 from ml.playlist.duplicates import duplicates_mask
-from ml.playlist.ordering import continuity_bonus, flow_order
+from ml.playlist.ordering import continuity_bonus, flow_order_ranked
 from ml.playlist.taste import TasteNotReadyError
-from ml.playlist.vectors import VectorSet, candidates_search, relevance, rows, scores_matrix, vectors_of
+from ml.playlist.vectors import SeedGroup, VectorSet, candidates_search, relevance, rows, scores_matrix, vectors_of
 from playlists.engine import Serving
 from playlists.generation.explain import explanations
-from playlists.generation.filters import CandidateFilter, target_penalty, track_attribute
+from playlists.generation.filters import CandidateFilter, attribute_notes, target_penalty, track_attribute
 from playlists.generation.result import BuiltItem, BuiltPlaylist
 from playlists.generation.seeds import Seeds, seed_groups, seeds_resolve
 from playlists.generation.settings import PlaylistSettings
@@ -80,6 +81,20 @@ def _dedupe_mask(index: HybridIndex, tracks: list[Track], scores: np.ndarray, ca
     return keep
 
 
+def _candidate_pool(serving: Serving, seeds: Seeds, groups: list[SeedGroup], k: int) -> np.ndarray:
+    """The ``k`` best catalogue ids of every seed row, int64 ``(n,)``: a function of the index version and the seed rows
+    alone, so it is kept with the serving snapshot (the same seeds come back: a listener's "more like this", the API)."""
+
+    def search() -> np.ndarray:
+        pools = [candidates_search(serving.index, group, group_weights, k) for group, group_weights in groups]
+        found = np.concatenate(pools) if pools else np.zeros(0, np.int64)
+        found.setflags(write=False)
+        return found
+
+    weights_key = tuple(tuple(sorted(group_weights.items())) for _, group_weights in groups)
+    return cast(np.ndarray, serving.answers.get(("candidate pool", seeds.key, weights_key, k), search))
+
+
 def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | AnonymousUser | None = None) -> BuiltPlaylist:
     """Items (with explanations) for the similar mode; a filter leaving too few tracks gives fewer items and a message."""
     index = serving.index
@@ -94,8 +109,7 @@ def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | 
     k = max(200, 4 * settings.length + len(seed_ids))
     filt = CandidateFilter(settings)
     while True:
-        pools = [candidates_search(index, group, group_weights, k) for group, group_weights in groups]
-        found = np.concatenate(pools) if pools else np.zeros(0, np.int64)
+        found = _candidate_pool(serving, seeds, groups, k)
         candidates = np.asarray(list(dict.fromkeys(int(c) for c in found if int(c) not in seed_ids)), dtype=np.int64)
         fetched = Track.objects.select_related("artist", "album").in_bulk([int(c) for c in candidates])
         keep = [c for c in candidates if int(c) in fetched and filt.passes(fetched[int(c)])]
@@ -114,7 +128,9 @@ def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | 
     tracks = [fetched[int(c)] for c in candidates]
     if settings.attributes:
         scores = scores - np.asarray([target_penalty(t, settings) for t in tracks])
+        messages.extend(attribute_notes(settings, list(fetched.values())))
     taste = None
+    untasted = scores
     if settings.taste > 0 and candidates.size:
         taste = _taste_probabilities(user, serving, candidates, messages)
         if taste is not None:
@@ -127,16 +143,30 @@ def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | 
     if rows(seeds.catalogue) and candidates.size:
         already = np.nanmax(np.nan_to_num(scores_matrix(candidate_vectors, seeds.catalogue, weights), nan=0.0), axis=1)
     used = Counter(t.artist_id for t in placed)
-    picks = mmr_select(
-        scores, similarity, count=max(0, wanted), diversity=settings.diversity, allowed=allowed,
-        already=already, group_of=[t.artist_id for t in tracks], group_cap=settings.max_per_artist, group_used=used,
-    )
+
+    def select(relevance_of: np.ndarray) -> list[int]:
+        return mmr_select(
+            relevance_of, similarity, count=max(0, wanted), diversity=settings.diversity, allowed=allowed,
+            already=already, group_of=[t.artist_id for t in tracks], group_cap=settings.max_per_artist, group_used=Counter(used),
+        )
+
+    picks = select(scores)
+    if taste is not None:
+        unchanged = select(untasted)
+        if unchanged == picks:
+            low, high = float(np.min(taste[picks])) if picks else 0.5, float(np.max(taste[picks])) if picks else 0.5
+            messages.append(
+                "your taste changed nothing here: every track close enough to the seeds is one your taste model rates alike "
+                f"({low:.0%} to {high:.0%} likely to be liked); rate more tracks, or choose other seeds"
+            )
     if settings.max_per_artist is not None and len(picks) < wanted:
         filt.counts[f"beyond {settings.max_per_artist} per artist"] += int(allowed.sum()) - len(picks)
     chosen = placed[: settings.length] + [tracks[i] for i in picks]
     item_scores = {int(candidates[i]): float(scores[i]) for i in picks}
     if settings.order == "flow" and len(chosen) > 2:
-        order = flow_order(flow_similarity(index, chosen, weights), start=0, fixed_prefix=1 if placed else 0)
+        # Flow keeps relevance: the strongest matches first, the smoothest transitions within each block of them.
+        relevance_of = np.asarray([np.inf if t.id in seed_ids else item_scores.get(t.id, -np.inf) for t in chosen])
+        order = flow_order_ranked(flow_similarity(index, chosen, weights), relevance_of, fixed_prefix=len(placed[: settings.length]))
         chosen = [chosen[i] for i in order]
     if len(chosen) < settings.length:
         reasons = ", ".join(f"{n} {why}" for why, n in filt.counts.most_common() if n)
@@ -150,4 +180,4 @@ def similar_build(serving: Serving, settings: PlaylistSettings, *, user: User | 
     items = [BuiltItem(t.id, None if t.id in placed_ids else item_scores.get(t.id), t.id in placed_ids, explained[t.id]) for t in chosen]
     name = seeds.labels[0] if seeds.labels else "Playlist"
     more = f" + {len(seeds.labels) - 1}" if len(seeds.labels) > 1 else ""
-    return BuiltPlaylist(items, messages, f"Like {name}{more}", serving.version)
+    return BuiltPlaylist(items, messages, f"Like {name}{more}", serving.version, tracks={t.id: t for t in chosen})

@@ -1,6 +1,7 @@
 """An uploaded audio file as a playlist seed: analysed once by the audio embedder, never added to the catalogue."""
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable
@@ -11,6 +12,8 @@ from django.conf import settings
 from ml.errors import MLError
 from playlists import engine
 from playlists.errors import UploadError
+
+logger = logging.getLogger(__name__)
 
 UPLOAD_TYPES = (".mp3", ".flac", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".mp4", ".aac", ".aif", ".aiff", ".wma")
 
@@ -38,11 +41,13 @@ def upload_analyse(name: str, chunks: Iterable[bytes], *, size: int | None = Non
                     raise UploadError(f"“{name}” is larger than the {limit / 1e6:.0f} MB upload limit")
                 out.write(chunk)
         if written == 0:
-            raise UploadError(f"“{name}” is empty")
+            raise UploadError(f"“{name}” is empty (0 bytes); upload an MP3, FLAC, Ogg, WAV or M4A file")
         try:
             vector = embedder.embed([str(path)])[0]
         except (MLError, RuntimeError, ValueError, OSError) as error:
-            raise UploadError(f"“{name}” is not audio Crossfade can decode ({error}); upload an MP3, FLAC, Ogg, WAV or M4A file") from None
+            # The decoder's own words name the temporary file and an errno: the log gets them, the listener a message to act on.
+            logger.info("upload %r could not be decoded: %s", name, error)
+            raise UploadError(f"“{name}” is not audio Crossfade can read: the file is damaged or is not really a {suffix.lstrip('.').upper()}; upload an MP3, FLAC, Ogg, WAV or M4A file") from None
     if not np.all(np.isfinite(vector)):
         raise UploadError(f"“{name}” gave no usable audio (silent or too short?)")
     return {"name": name, "model_version": embedder.version, "vector": [round(float(v), 7) for v in vector]}

@@ -119,7 +119,6 @@ def reindex_plan(job_id: int, *, full: bool = False) -> dict[str, Any]:
         _watch_schedule(plan.id)
         _plan_advance(plan.id)
     except Exception as error:
-        logger.warning("reindex plan of job %s failed: %s", job_id, error)
         job_failed(job_id, error)
         raise
     return {"batches": len(batches), "tracks": len(track_ids), "batch_size": batch_size, "empty": empty}
@@ -359,7 +358,6 @@ def reindex_publish_run(plan_id: int) -> dict[str, Any]:
     try:
         summary = index_publish(plan.versions, full=plan.full, progress=lambda done, total, note="": job_progress(job_id, done, total, note))
     except Exception as error:
-        logger.warning("publishing reindex job %s failed: %s", job_id, error)
         job_failed(job_id, error)
         raise
     published = timezone.now()

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 from typing import Any, Callable
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.utils import timezone
 from django_tasks.base import Task
 
+from ml.errors import MLError
 from ml.progress import Progress
+from playlists.errors import CrossfadeError
 from playlists.models import Job
 
 logger = logging.getLogger(__name__)
@@ -63,13 +64,16 @@ def job_run(job_id: int, work: Callable[[Progress], dict[str, Any]]) -> dict[str
     """Run ``work(report)`` as job ``job_id``: mark it running, record progress, then its outcome or error.
 
     Returns the outcome (``work``'s dict). An exception marks the job failed
-    with its message and is raised again, so django-tasks records it too.
+    and is raised again, so django-tasks records it too. The job keeps a
+    message a person can act on: an expected failure's own message (Spotify
+    not set up, no index yet), or for anything else what kind of error it was
+    and that the details are in the server log, which gets the traceback;
+    never the traceback itself, which would show server paths on the Tasks page.
     """
     job_started(job_id)
     try:
         outcome = work(job_progress_reporter(job_id))
     except Exception as error:
-        logger.warning("job %s failed: %s", job_id, error)
         job_failed(job_id, error)
         raise
     job_done(job_id, outcome)
@@ -107,6 +111,16 @@ def job_done(job_id: int, outcome: dict[str, Any] | None) -> None:
 
 
 def job_failed(job_id: int, error: BaseException) -> None:
-    """Mark the job failed with the error's message (first paragraph: what the operator reads) and a short traceback."""
-    message = str(error) or type(error).__name__
-    Job.objects.filter(id=job_id).update(status=Job.Status.FAILED, error=f"{message}\n\n{traceback.format_exc(limit=5)}", finished_at=timezone.now())
+    """Mark the job failed with a message a person can act on, never a traceback (call it in the ``except`` block).
+
+    An expected failure (:class:`CrossfadeError`, :class:`MLError`) keeps its
+    own message; anything else says what kind of error it was and that the
+    details are in the server log, which gets the traceback.
+    """
+    if isinstance(error, (CrossfadeError, MLError)):
+        logger.warning("job %s failed: %s", job_id, error)
+        message = str(error) or type(error).__name__
+    else:
+        logger.exception("job %s failed unexpectedly", job_id)
+        message = f"stopped by an unexpected error ({type(error).__name__}); the details are in the server log"
+    Job.objects.filter(id=job_id).update(status=Job.Status.FAILED, error=message, finished_at=timezone.now())

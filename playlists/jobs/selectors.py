@@ -34,6 +34,6 @@ def job_json(job: Job) -> dict[str, Any]:
         "percent": job.percent,
         "note": job.progress_note,
         "outcome": job.outcome,
-        "error": job.error.split("\n\n")[0],
+        "error": job.error_message,
         "finished": job.finished,
     }

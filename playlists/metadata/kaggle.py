@@ -262,27 +262,32 @@ def kaggle_file_import(path: Path, *, dry_run: bool = False, progress: Progress 
         return summary
 
     total = len(changes) + len(new_rows)
+    # One short transaction per batch, not one for the whole file: the site and the db_worker write between
+    # batches instead of waiting for a 100,000-row import. A run stopped halfway is finished by running it again
+    # (an upsert: rows already in are matched, not added twice).
     with transaction.atomic():
         artists = _artists_ensure({r.credit for r in new_rows if r.artists})
         albums = _albums_ensure({(r.album, artists[r.credit]) for r in new_rows if r.album and r.artists})
-        for start in range(0, len(changes), BATCH):
+    for start in range(0, len(changes), BATCH):
+        with transaction.atomic():
             _tracks_update(changes[start : start + BATCH], now=now)
-            if progress:
-                progress(min(start + BATCH, len(changes)), total, "updating tracks")
-        for start in range(0, len(new_rows), BATCH):
-            values = []
-            for row in new_rows[start : start + BATCH]:
-                artist_id = artists[row.credit] if row.artists else None
-                values.append(
-                    {
-                        "title": row.title, "artist_id": artist_id, "album_id": albums.get((row.album, artist_id)) if row.album else None,
-                        "duration_s": row.duration_s, "genre": _genres_merge("", row.genres), "audio_path": None,
-                        "spotify_id": row.spotify_id, "spotify": {**row.metadata, "source": source},
-                    }
-                )
+        if progress:
+            progress(min(start + BATCH, len(changes)), total, "updating tracks")
+    for start in range(0, len(new_rows), BATCH):
+        values = []
+        for row in new_rows[start : start + BATCH]:
+            artist_id = artists[row.credit] if row.artists else None
+            values.append(
+                {
+                    "title": row.title, "artist_id": artist_id, "album_id": albums.get((row.album, artist_id)) if row.album else None,
+                    "duration_s": row.duration_s, "genre": _genres_merge("", row.genres), "audio_path": None,
+                    "spotify_id": row.spotify_id, "spotify": {**row.metadata, "source": source},
+                }
+            )
+        with transaction.atomic():
             _rows_insert(Track, values, now=now)
-            if progress:
-                progress(len(changes) + min(start + BATCH, len(new_rows)), total, "adding tracks")
+        if progress:
+            progress(len(changes) + min(start + BATCH, len(new_rows)), total, "adding tracks")
     return summary
 
 

@@ -2,22 +2,27 @@
 
 The app label and the table names are those of the single ``playlists`` app.
 """
-from playlists.models.accounts import ApiToken
-from playlists.models.catalogue import Album, Artist, Embedding, IngestFailure, Track, TrackQuerySet
+from playlists.models.accounts import ApiToken, SubsonicPassword
+from playlists.models.catalogue import Album, Artist, CoverArt, Embedding, IngestFailure, Track, TrackQuerySet
 from playlists.models.jobs import Job, ReindexBatch, ReindexPlan
 from playlists.models.playlists import Playlist, PlaylistItem
 from playlists.models.spotify import SpotifyAccount, SpotifyCacheEntry, SpotifyExport, SpotifyLookup
-from playlists.models.taste import Rating
+from playlists.models.taste import AlbumStar, ArtistStar, NowPlaying, Play, Rating
 from playlists.models.training import FusionModel
 
 __all__ = [
     "Album",
+    "AlbumStar",
     "ApiToken",
     "Artist",
+    "ArtistStar",
+    "CoverArt",
     "Embedding",
     "FusionModel",
     "IngestFailure",
     "Job",
+    "NowPlaying",
+    "Play",
     "Playlist",
     "PlaylistItem",
     "Rating",
@@ -27,6 +32,7 @@ __all__ = [
     "SpotifyCacheEntry",
     "SpotifyExport",
     "SpotifyLookup",
+    "SubsonicPassword",
     "Track",
     "TrackQuerySet",
 ]

@@ -1,4 +1,4 @@
-"""Per-user credentials for clients of the JSON API.
+"""Per-user credentials for clients of the JSON API and of the Subsonic API.
 
 Models hold data only: no work in ``save()`` and no signals; side effects are explicit service calls.
 """
@@ -24,3 +24,19 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class SubsonicPassword(models.Model):
+    """A user's password for Subsonic players, separate from the site's (which stays hashed in Django's store).
+
+    Subsonic's token authentication (``t = md5(password + salt)``) needs the
+    password itself, so it is kept encrypted with a key derived from
+    ``SECRET_KEY`` (:mod:`playlists.secrets`), never in plain text.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subsonic_password")
+    secret = models.TextField(help_text="The password, encrypted (Fernet).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Subsonic password of {self.user}"

@@ -8,8 +8,38 @@ from django.db import models
 from django.db.models import Q
 
 
+class CoverArt(models.Model):
+    """A picture of an album or a track, stored once per content under ``CROSSFADE_COVERS_DIR``.
+
+    Read at ingest from a file's embedded pictures (ID3 APIC, FLAC/Vorbis
+    pictures, MP4 ``covr``) or a ``cover.jpg``/``folder.jpg``/``front.*`` beside
+    it; the demo catalogue's are generated. The file is ``<hash[:2]>/<hash>.<ext>``;
+    resized copies are cached beside it on demand.
+    """
+
+    class Source(models.TextChoices):
+        EMBEDDED = "embedded", "embedded in the audio file"
+        FOLDER = "folder", "picture file beside the audio"
+        GENERATED = "generated", "generated"
+
+    content_hash = models.CharField(max_length=64, unique=True, help_text="sha256 of the picture file.")
+    mime = models.CharField(max_length=32, help_text="image/jpeg or image/png.")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    source = models.CharField(max_length=16, choices=Source.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.content_hash[:12]} ({self.width}x{self.height}, {self.source})"
+
+    @property
+    def extension(self) -> str:
+        return "png" if self.mime == "image/png" else "jpg"
+
+
 class Artist(models.Model):
     name = models.CharField(max_length=300, unique=True)
+    spotify_id = models.CharField(max_length=64, blank=True, db_index=True, help_text="The artist's Spotify id, from a Spotify lookup of one of their tracks.")
 
     class Meta:
         ordering = ["name"]
@@ -22,6 +52,7 @@ class Album(models.Model):
     title = models.CharField(max_length=300)
     artist = models.ForeignKey(Artist, null=True, blank=True, on_delete=models.SET_NULL, related_name="albums")
     year = models.PositiveIntegerField(null=True, blank=True)
+    cover = models.ForeignKey(CoverArt, null=True, blank=True, on_delete=models.SET_NULL, related_name="albums")
 
     class Meta:
         ordering = ["title"]
@@ -50,8 +81,14 @@ class TrackQuerySet(models.QuerySet["Track"]):
         return self.filter(**{f"audio_tags__{tag}__gte": threshold})
 
     def by_vocals(self, vocals: bool) -> "TrackQuerySet":
-        """Tagged tracks that sound sung (``True``) or instrumental (``False``)."""
-        return self.filter(audio_vocals__gte=0.5) if vocals else self.filter(audio_vocals__lt=0.5)
+        """Tracks with a voice (``True``) or without one (``False``).
+
+        Lyrics settle it: a track with lyrics is sung whatever the audio tagger
+        hears (it often misses a voice under synths). Without lyrics, the
+        tagger decides: heard singing means vocals (vocalise, untranscribed songs).
+        """
+        sung = (~Q(lyrics="") & ~Q(language="zxx")) | Q(audio_vocals__gte=0.5)
+        return self.filter(sung) if vocals else self.exclude(sung)
 
     def with_genre(self, genre: str) -> "TrackQuerySet":
         return self.filter(genre__icontains=genre)
@@ -92,6 +129,7 @@ class Track(models.Model):
     lyrics_source = models.CharField(max_length=8, choices=LyricsSource.choices, blank=True)
     lyrics_path = models.CharField(max_length=1024, blank=True, help_text="Sidecar file the lyrics came from.")
     language = models.CharField(max_length=8, blank=True, help_text="ISO 639-1 code of the lyrics' language.")
+    cover = models.ForeignKey(CoverArt, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks", help_text="The file's own picture, else the picture beside it.")
 
     spotify_id = models.CharField(max_length=64, blank=True, db_index=True)
     isrc = models.CharField(max_length=16, blank=True)
@@ -117,6 +155,15 @@ class Track(models.Model):
         """Up to five audio tags the tagger is fairly sure of, most likely first (the best one at least)."""
         ranked = sorted(self.audio_tags.items(), key=lambda item: -item[1])
         return [tag for rank, (tag, p) in enumerate(ranked[:5]) if p >= 0.2 or rank == 0]
+
+    @property
+    def has_vocals(self) -> bool | None:
+        """Whether the track has a voice, as :meth:`TrackQuerySet.by_vocals` decides; None when nothing tells."""
+        if self.lyrics and self.language != "zxx":
+            return True
+        if self.audio_vocals is None:
+            return None
+        return self.audio_vocals >= 0.5
 
     @property
     def genres(self) -> list[str]:

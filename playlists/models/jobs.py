@@ -48,6 +48,11 @@ class Job(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
     @property
+    def error_message(self) -> str:
+        """What went wrong, for people: the error's first paragraph (jobs recorded before tracebacks went to the log only held one after it)."""
+        return self.error.split("\n\n")[0].strip()
+
+    @property
     def percent(self) -> int | None:
         if not self.progress_total:
             return None

@@ -15,6 +15,7 @@ from playlists.models.catalogue import Track
 class Playlist(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists")
     name = models.CharField(max_length=200)
+    comment = models.TextField(blank=True, help_text="A note on the playlist (set from a Subsonic player).")
     seeds = models.ManyToManyField(Track, related_name="seeded_playlists", blank=True)
     length = models.PositiveIntegerField(default=20)
     balance = models.FloatField(default=0.5, help_text="Audio share of the similarity: 1 audio only, 0 lyrics only.")
@@ -22,6 +23,7 @@ class Playlist(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     settings = models.JSONField(default=dict, blank=True, help_text="Every control the playlist was generated with, so it can be regenerated.")
     updated_at = models.DateTimeField(auto_now=True, null=True)
+    edited_at = models.DateTimeField(null=True, blank=True, help_text="When the listener last moved or removed a track by hand; regenerating replaces those edits and clears this.")
 
     #: Not stored: what generation had to tell the user about the playlist it just made
     #: (too few tracks left after the filters...); empty on a playlist read from the database.

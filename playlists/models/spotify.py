@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from playlists.models.catalogue import Track
+from playlists.models.fields import EncryptedTextField
 from playlists.models.playlists import Playlist
 
 
@@ -49,13 +50,13 @@ class SpotifyCacheEntry(models.Model):
 
 
 class SpotifyAccount(models.Model):
-    """One user's Spotify authorisation (PKCE), refreshed when it expires. Never shown in the admin."""
+    """One user's Spotify authorisation (PKCE), refreshed when it expires. Never shown in the admin; the tokens are encrypted at rest."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spotify_account")
     spotify_user_id = models.CharField(max_length=128, blank=True)
     display_name = models.CharField(max_length=300, blank=True)
-    access_token = models.TextField()
-    refresh_token = models.TextField(blank=True)
+    access_token = EncryptedTextField()
+    refresh_token = EncryptedTextField(blank=True)
     expires_at = models.DateTimeField()
     scope = models.CharField(max_length=500, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

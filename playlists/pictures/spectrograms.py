@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from ml.audio.decode import audio_load
 from ml.audio.features import FrontEndConfig, log_mel, power_spectrogram
 from ml.errors import MLError
+from playlists.catalogue.library import path_in_library
 from playlists.models import Track
 from playlists.pictures.files import PictureError, pictures_dir, write_atomically
 
@@ -36,11 +37,12 @@ def spectrogram_png(track: Track, kind: str) -> Path:
     path = spectrogram_path(track, kind)
     if path.is_file():
         return path
-    if not track.audio_path:
-        raise PictureError("this track has no audio file")
+    audio = path_in_library(track.audio_path)
+    if audio is None:
+        raise PictureError("this track has no audio file in the library")
     seconds = settings.CROSSFADE.audio.max_seconds
     try:
-        samples = audio_load(track.audio_path, sample_rate=FRONT_END.sample_rate, duration=seconds)
+        samples = audio_load(audio, sample_rate=FRONT_END.sample_rate, duration=seconds)
     except MLError as error:
         raise PictureError(f"the audio could not be read: {error}") from None
     write_atomically(path, _render(samples, kind))

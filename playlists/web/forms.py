@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 from django.db.models import QuerySet
 from django.utils.datastructures import MultiValueDict
 
+from playlists.catalogue.selectors import TRACK_SORTS
 from playlists.errors import CrossfadeError
 from playlists.generation.settings import ATTRIBUTE_BOUNDS, DEFAULT_LENGTH, MAX_LENGTH, MAX_SEED_TEXT, MAX_SEEDS, PlaylistSettings
 from playlists.models import Artist, Track
@@ -43,6 +44,7 @@ class CatalogueFilterForm(forms.Form):
     lyrics = forms.ChoiceField(required=False, choices=[("", "any"), ("with", "with lyrics"), ("without", "instrumental")])
     tag = forms.CharField(required=False, max_length=100, strip=True)
     vocals = forms.ChoiceField(required=False, choices=[("", "any"), ("with", "with vocals"), ("without", "no vocals")])
+    sort = forms.ChoiceField(required=False, choices=[("", "catalogue order")] + [(f"{d}{c}", f"{c}{' descending' if d else ''}") for c in TRACK_SORTS for d in ("", "-")])
 
     def filters(self) -> dict[str, str]:
         """Every filter as a string ("" when unset or unusable), in the order the page shows them."""
@@ -59,13 +61,18 @@ class SeedSearchForm(forms.Form):
     """The builder's "find seed tracks" box, and the chosen seeds carried along in the query string."""
 
     q = forms.CharField(required=False, max_length=200, strip=True)
+    q_to = forms.CharField(required=False, max_length=200, strip=True)
     seed = forms.TypedMultipleChoiceField(required=False, coerce=int, choices=())
+    artist = forms.TypedMultipleChoiceField(required=False, coerce=int, choices=())
+    to = forms.IntegerField(required=False, min_value=1)
     theme = forms.CharField(required=False, max_length=MAX_SEED_TEXT, strip=True)
+    taste = forms.FloatField(required=False, min_value=0.0, max_value=1.0)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Any id is acceptable here; unknown ones simply find no track.
-        self.fields["seed"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]
+        for name in ("seed", "artist"):
+            self.fields[name].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]
 
     def chosen_ids(self) -> list[int]:
         return list(self.cleaned_data.get("seed") or []) if self.is_valid() else []
@@ -83,7 +90,11 @@ class PlaylistForm(forms.Form):
     # Seeds of other kinds, combinable with the tracks.
     seed_artists = forms.ModelMultipleChoiceField(queryset=Artist.objects.all(), required=False)
     seed_text = forms.CharField(max_length=MAX_SEED_TEXT, required=False, help_text="a theme matched against lyrics, e.g. “leaving home”")
-    seed_file = forms.FileField(required=False, help_text="an audio file analysed on the fly, not added to the catalogue")
+    seed_file = forms.FileField(
+        required=False,
+        help_text="an audio file analysed on the fly, not added to the catalogue",
+        error_messages={"empty": "The audio file you chose is empty (0 bytes); choose an MP3, FLAC, Ogg, WAV or M4A file.", "invalid": "That is not a file upload; choose an audio file."},
+    )
     path_to = forms.ModelChoiceField(queryset=Track.objects.all(), required=False, help_text="path mode: from the first seed to this track, through the other seeds")
     # Controls.
     diversity = forms.FloatField(required=False, initial=0.0)
@@ -104,15 +115,21 @@ class PlaylistForm(forms.Form):
             for name in FORM_ATTRIBUTES:
                 self.fields[f"{bound}_{name}"] = forms.FloatField(required=False, error_messages={"invalid": f"{bound} {name} must be a number"})
 
+    #: The fields that make seeds: one of them must be given.
+    SEED_FIELDS = ("seeds", "seed_artists", "seed_text", "seed_file", "path_to")
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
+        if any(name in self.errors for name in self.SEED_FIELDS):
+            # A seed was given but refused (too many, an empty file...): that error says what to do; "choose one" would contradict it.
+            return data
         if not (data.get("seeds") or data.get("seed_artists") or (data.get("seed_text") or "").strip() or data.get("seed_file")):
-            raise forms.ValidationError("Choose at least one seed track, an artist, a text prompt or an audio file.")
+            raise forms.ValidationError("Choose at least one seed track, an artist, a theme or an audio file.")
         return data
 
     #: Fields whose errors the builder shows beside them; the others are listed above the form.
-    INLINE_ERRORS = ("seeds", "length", "seed_text")
+    INLINE_ERRORS = ("seeds", "length", "seed_text", "seed_file")
 
     def other_errors(self) -> list[str]:
         return [str(message) for name, errors in self.errors.items() if name != "__all__" and name not in self.INLINE_ERRORS for message in errors]
@@ -157,6 +174,19 @@ class PlaylistForm(forms.Form):
         )
 
 
+class QueueSaveForm(forms.Form):
+    """The player's "Save as a playlist": its queue's track ids in order, and a name."""
+
+    tracks = forms.CharField(max_length=20_000)
+    name = forms.CharField(required=False, max_length=200, strip=True)
+
+    def clean_tracks(self) -> list[int]:
+        ids = [int(part) for part in self.cleaned_data["tracks"].split(",") if part.strip().isdigit()]
+        if not ids:
+            raise forms.ValidationError("the queue is empty")
+        return ids[:MAX_LENGTH]
+
+
 class PlaylistRenameForm(forms.Form):
     name = forms.CharField(max_length=200)
 
@@ -170,11 +200,15 @@ class PlaylistAdjustForm(forms.Form):
     taste = forms.FloatField(required=False)
     max_per_artist = forms.IntegerField(required=False)
     order = forms.ChoiceField(required=False, choices=[("score", "closest first"), ("flow", "smooth flow")])
+    #: Ticked to go on although the listener moved or removed tracks by hand (regenerating replaces those edits).
+    replace_edits = forms.BooleanField(required=False)
 
     def changes(self) -> dict[str, Any]:
         """The controls the request changes; an empty max_per_artist means no cap."""
         changes: dict[str, Any] = {}
         for name in self.fields:
+            if name == "replace_edits":
+                continue
             if name not in self.data:
                 continue
             value = self.cleaned_data.get(name)
@@ -217,6 +251,17 @@ class RatingForm(forms.Form):
 class TokenForm(forms.Form):
     name = forms.CharField(required=False, max_length=100)
     revoke = forms.IntegerField(required=False)
+
+
+class SubsonicPasswordForm(forms.Form):
+    """The password Subsonic players log in with (checked by :func:`playlists.accounts.subsonic.subsonic_password_set`)."""
+
+    subsonic_password = forms.CharField(required=False, max_length=128, strip=False, widget=forms.PasswordInput)
+    clear = forms.BooleanField(required=False)
+
+
+class CoverSizeForm(forms.Form):
+    size = forms.IntegerField(required=False, min_value=16, max_value=2048)
 
 
 class ReindexForm(forms.Form):

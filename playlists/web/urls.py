@@ -1,7 +1,7 @@
 """The site's pages (the JSON API is :mod:`playlists.api`, mounted at ``/api/``)."""
 from django.urls import path
 
-from playlists.web.views import catalogue, editing, jobs, pictures, playlists, spotify, taste, tokens
+from playlists.web.views import catalogue, covers, editing, jobs, pictures, playlists, spotify, taste, tokens
 
 app_name = "playlists"
 
@@ -10,10 +10,15 @@ urlpatterns = [
     path("", catalogue.catalogue, name="catalogue"),
     path("tracks/<int:track_id>/", catalogue.track_detail, name="track_detail"),
     path("tracks/<int:track_id>/audio", catalogue.track_audio, name="track_audio"),
+    path("artists/<int:artist_id>/", catalogue.artist_detail, name="artist_detail"),
+    path("albums/<int:album_id>/", catalogue.album_detail, name="album_detail"),
     path("search/themes/", catalogue.theme_search, name="theme_search"),
+    path("tracks/<int:track_id>/cover", covers.track_cover, name="track_cover"),
+    path("albums/<int:album_id>/cover", covers.album_cover, name="album_cover"),
     # playlists: make, list, show
     path("playlists/", playlists.playlist_list, name="playlist_list"),
     path("playlists/new/", playlists.playlist_new, name="playlist_new"),
+    path("playlists/from-queue", playlists.playlist_from_queue, name="playlist_from_queue"),
     path("playlists/<int:playlist_id>/", playlists.playlist_detail, name="playlist_detail"),
     # keeping a playlist
     path("playlists/<int:playlist_id>/rename", editing.playlist_rename, name="playlist_rename"),

@@ -58,3 +58,15 @@ def test_runs_are_merged_into_the_json_and_the_page_is_rendered_from_it(tmp_path
     data = json.loads(store.read_text())
     assert set(data["runs"]) == {"import_kaggle", "web_load"} and data["machine"]["cores"] and data["dims"]["audio"] > 0
     assert page.read_text() == report.render(data)
+
+
+def test_the_web_load_run_gets_a_table_per_scenario():
+    record = {
+        "name": "web_load", "module": "bench.web_load", "title": "The production server under load", "condition": "loaded", "started_at": "2026-12-02 03:00 UTC",
+        "load_average_before": [2.0, 1.0, 1.0], "load_average_after": [5.5, 2.0, 1.0],
+        "result": {"clients": 20, "seconds_per_scenario": 60.0, "tracks": 48,
+                   "scenarios": {"similar": {"requests": 7980, "requests_per_s": 133.0, "p50_ms": 120.5, "p95_ms": 310.0, "p99_ms": 480.2, "errors": 0}}},
+    }
+    page = report.render({"runs": {"web_load": record}})
+    assert "## The production server under load (`bench.web_load`)" in page and "20 concurrent clients" in page and "2 → 5.5" in page
+    assert "| `similar` | 7,980 | 133 | 120.5 | 310 | 480.2 | 0 |" in page

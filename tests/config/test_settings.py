@@ -31,10 +31,16 @@ def test_local_defaults(tmp_path):
     assert values["audio"] == "musicnn-mtt" and values["balance"] == 0.5
 
 
-def test_secret_key_is_required_without_debug(tmp_path):
-    result = _settings(tmp_path, DJANGO_DEBUG="0")
-    assert result.returncode != 0 and "DJANGO_SECRET_KEY must be set" in result.stderr
+def test_without_a_secret_key_debug_off_starts_with_one_kept_under_data(tmp_path):
+    """A household server starts without the operator inventing a key (tests/config/test_production_settings.py checks the key)."""
+    assert _settings(tmp_path, DJANGO_DEBUG="0").returncode == 0
+    assert (tmp_path / "secret_key").is_file()
     assert _settings(tmp_path, DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 50).returncode == 0
+
+
+def test_bad_whole_numbers_are_reported(tmp_path):
+    result = _settings(tmp_path, CROSSFADE_WEB_WORKERS="many")
+    assert result.returncode != 0 and "CROSSFADE_WEB_WORKERS must be a whole number" in result.stderr
 
 
 def test_database_url_selects_postgresql(tmp_path):

@@ -1,15 +1,16 @@
 """A small tagged music library, written fresh for the tests that need one."""
 from __future__ import annotations
 
+import base64
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
-from mutagen.flac import FLAC
-from mutagen.id3 import ID3, TALB, TCON, TIT2, TPE1, TRCK, USLT
-from mutagen.mp4 import MP4
+from mutagen.flac import FLAC, Picture
+from mutagen.id3 import APIC, ID3, TALB, TCON, TIT2, TPE1, TRCK, USLT
+from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggvorbis import OggVorbis
 
 from tests.support.audio_fixtures import RATE, write_m4a
@@ -19,6 +20,23 @@ SEA_RU = "[Куплет]\nМы уходим в море на рассвете\n�
 CITY_EN = "Neon on the pavement\nwe dance until the dawn\nthe city never sleeps tonight\nthe bass goes on and on\nneon on the pavement"
 HOME_LRC = "[ar:Road Band]\n[ti:Westward]\n[00:01.00]I left my mother's kitchen\n[00:04.00]the door was painted blue\n[00:07.00]the road goes ever westward\n[00:10.00]and I keep driving through"
 RAIN_RU_CP1251 = "Дождь стучит по крыше старой\nя один на кухне тёмной\nты ушла, и всё пропало\nтолько ветер в поле скромном"
+
+
+def picture_bytes(colour: tuple[int, int, int], *, size: int = 300, fmt: str = "JPEG") -> bytes:
+    """A small solid-colour picture with a white square in one corner (so a resize is visible)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (size, size), colour)
+    image.paste((255, 255, 255), (0, 0, size // 4, size // 4))
+    out = io.BytesIO()
+    image.save(out, format=fmt)
+    return out.getvalue()
+
+
+#: The pictures embedded in the tagged library's files, by title.
+COVER_COLOURS = {"Salt Wind": (200, 30, 30), "Море": (30, 30, 200), "Neon": (30, 200, 30), "Westward": (200, 200, 30)}
 
 
 def _music(seconds: float, *, freq: float, bpm: float, seed: int, noise: float = 0.0) -> np.ndarray:
@@ -48,6 +66,8 @@ def tagged_library_write(root: Path) -> dict[str, Path]:
     tags.add(TCON(encoding=3, text="Folk"))
     tags.add(TRCK(encoding=3, text="1/2"))
     tags.add(USLT(encoding=3, lang="eng", desc="", text=SEA_EN))
+    tags.add(APIC(encoding=3, mime="image/jpeg", type=0, desc="back", data=picture_bytes((0, 0, 0))))
+    tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="front", data=picture_bytes(COVER_COLOURS["Salt Wind"])))
     tags.save(path)
     files["mp3_uslt"] = path
 
@@ -55,6 +75,9 @@ def tagged_library_write(root: Path) -> dict[str, Path]:
     soundfile.write(str(path), _music(6, freq=220, bpm=92, seed=2), RATE)
     flac = FLAC(path)
     flac.update({"title": "Море", "artist": "Sea Band", "album": "Harbour", "genre": "Folk", "tracknumber": "2", "lyrics": SEA_RU, "language": "rus"})
+    picture = Picture()
+    picture.type, picture.mime, picture.data = 3, "image/png", picture_bytes(COVER_COLOURS["Море"], fmt="PNG")
+    flac.add_picture(picture)
     flac.save()
     files["flac_lyrics"] = path
 
@@ -62,6 +85,9 @@ def tagged_library_write(root: Path) -> dict[str, Path]:
     soundfile.write(str(path), _music(6, freq=55, bpm=128, seed=3, noise=0.2), RATE)
     ogg = OggVorbis(path)
     ogg.update({"title": "Neon", "artist": "Night Shift", "genre": "Techno", "date": "2024"})
+    block = Picture()
+    block.type, block.mime, block.data = 3, "image/jpeg", picture_bytes(COVER_COLOURS["Neon"])
+    ogg["metadata_block_picture"] = [base64.b64encode(block.write()).decode("ascii")]
     ogg.save()
     path.with_suffix(".lrc").write_text(CITY_EN.replace("\n", "\n[00:01.00]"), encoding="utf-8")
     files["ogg_lrc"] = path
@@ -70,6 +96,7 @@ def tagged_library_write(root: Path) -> dict[str, Path]:
     write_m4a(path, _music(6, freq=147, bpm=100, seed=4), RATE)
     m4a = MP4(path)
     m4a.update({"\xa9nam": ["Westward"], "\xa9ART": ["Road Band"], "\xa9gen": ["Rock"], "\xa9lyr": [HOME_LRC]})
+    m4a["covr"] = [MP4Cover(picture_bytes(COVER_COLOURS["Westward"]), imageformat=MP4Cover.FORMAT_JPEG)]
     m4a.save()
     files["m4a_lyr"] = path
 

@@ -66,3 +66,21 @@ def test_the_bounded_cache_makes_each_value_once_under_concurrency():
     cache.get("a", lambda: 1)
     cache.get("b", lambda: 2)
     assert len(cache) == 2 and cache.get("k", lambda: 7) == 7  # the oldest was dropped
+
+
+def test_similar_tracks_and_candidate_pools_are_kept_per_version_and_excluded_tracks_still_drop_out(indexed, user):
+    from playlists.catalogue.selectors import track_similar
+    from playlists.generation.build import playlist_build
+    from playlists.models import Track
+
+    seed = indexed["Salt Wind"]
+    first = [n.track.id for n in track_similar(seed.id, limit=5)]
+    serving = engine.serving()
+    assert len(serving.answers) == 1 and [n.track.id for n in track_similar(seed.id, limit=5)] == first
+    built = playlist_build(PlaylistSettings(seed_ids=[seed.id], length=4), user=user)
+    assert len(serving.answers) == 2 and set(built.tracks) == {item.track_id for item in built.items}
+    # The catalogue's own state is read fresh: an excluded track leaves both at once, cached pool or not.
+    Track.objects.filter(id=first[0]).update(excluded=True)
+    assert first[0] not in [n.track.id for n in track_similar(seed.id, limit=5)]
+    assert first[0] not in [item.track_id for item in playlist_build(PlaylistSettings(seed_ids=[seed.id], length=4), user=user).items]
+    assert index_rebuild(full=True).published and len(engine.serving().answers) == 0

@@ -10,11 +10,12 @@ pytestmark = pytest.mark.django_db
 
 SQUASHED = ("playlists", "0001_squashed_0006_merge_jobs")
 #: Migrations after the squashed one, in order; the last is the chain's one leaf.
-AFTER = [("playlists", "0002_reindex_batches")]
+AFTER = [("playlists", "0002_plays_subsonic_covers"), ("playlists", "0003_spotify_tokens_encrypted"), ("playlists", "0004_playlist_edited_at"), ("playlists", "0005_reindex_batches")]
 OLD_CHAIN = [
     "0001_initial", "0002_fusion_model", "0002_playlist_settings_ratings_tokens", "0002_spotify_metadata", "0002_track_audio_tags",
     "0003_merge_spotify_and_playlists", "0004_job", "0004_merge_audio_tags", "0005_merge_fusion_model", "0006_merge_jobs",
 ]
+
 
 
 def test_the_app_has_one_chain_with_one_leaf():
@@ -23,6 +24,7 @@ def test_the_app_has_one_chain_with_one_leaf():
     assert leaves == [AFTER[-1]]
     assert loader.graph.forwards_plan(AFTER[-1])[-len(AFTER) - 1 :] == [SQUASHED, *AFTER]
     assert [name for _, name in loader.disk_migrations[SQUASHED].replaces] == OLD_CHAIN
+    assert all(loader.disk_migrations[node].replaces == [] for node in AFTER)
 
 
 def test_a_database_that_applied_the_old_chain_needs_only_the_later_migrations():

@@ -49,3 +49,8 @@ class Command(BaseCommand):
         if not options["no_user"]:
             username, password = demo_user_ensure()
             self.stdout.write(self.style.SUCCESS(f"Log in at http://127.0.0.1:{settings.CROSSFADE_PORT}/accounts/login/ as  {username} / {password}"))
+            if verbosity >= 1:
+                self.stdout.write(
+                    f"Music players (Subsonic): server http://127.0.0.1:{settings.CROSSFADE_PORT}, user {username}; "
+                    f"set a Subsonic password or make an API key at /account/tokens/"
+                )

@@ -45,6 +45,10 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         except MLError as error:
             raise CommandError(f"reindex failed, the previous index keeps serving: {error}") from None
+        except OSError as error:
+            # A full disk, a read-only folder: say what and where, not a traceback.
+            where = f" ({error.filename})" if error.filename else ""
+            raise CommandError(f"reindex failed, the previous index keeps serving: {error.strerror or error}{where}; free some space or fix the folder, then run it again") from None
         finally:
             bars.close()
         if verbosity >= 1:

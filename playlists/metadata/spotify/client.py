@@ -66,6 +66,16 @@ class SpotifyConfig:
         return self.accounts_url.rstrip("/") + "/authorize"
 
 
+def spotify_export_available() -> bool:
+    """Whether listeners can save playlists to Spotify here (the operator set ``SPOTIFY_CLIENT_ID``)."""
+    return bool(settings.SPOTIFY_CLIENT_ID)
+
+
+def spotify_lookup_available() -> bool:
+    """Whether tracks can be looked up on Spotify here (``SPOTIFY_CLIENT_ID`` and ``SPOTIFY_CLIENT_SECRET`` set)."""
+    return bool(settings.SPOTIFY_CLIENT_ID and settings.SPOTIFY_CLIENT_SECRET)
+
+
 def spotify_config() -> SpotifyConfig:
     return SpotifyConfig(
         client_id=settings.SPOTIFY_CLIENT_ID,

@@ -1,8 +1,6 @@
 """The catalogue pages: the list with search and filters, one track, its audio, and search by theme."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
@@ -10,11 +8,13 @@ from django.views.decorators.http import require_GET
 
 from ml.errors import MLError
 from playlists.catalogue import selectors
+from playlists.catalogue.library import path_in_library
+from playlists.catalogue.streaming import file_exists, file_response_ranged
 from playlists.errors import CrossfadeError, IndexNotReadyError
-from playlists.models import Track
+from playlists.models import Album, Artist, Track
 from playlists.pictures.spectrograms import SPECTROGRAM_KINDS
+from playlists.web.access import media_login_required
 from playlists.web.forms import BalanceForm, CatalogueFilterForm, ThemeSearchForm
-from playlists.web.streaming import file_exists, file_response_ranged
 
 PAGE_SIZE = 25
 
@@ -23,7 +23,8 @@ PAGE_SIZE = 25
 def catalogue(request: HttpRequest) -> HttpResponse:
     filters = CatalogueFilterForm(request.GET).filters()
     tracks = selectors.track_list(
-        query=filters["q"], genre=filters["genre"], language=filters["language"], lyrics=filters["lyrics"], tag=filters["tag"], vocals=filters["vocals"]
+        query=filters["q"], genre=filters["genre"], language=filters["language"], lyrics=filters["lyrics"], tag=filters["tag"], vocals=filters["vocals"],
+        sort=filters["sort"],
     )
     page = Paginator(tracks, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -63,12 +64,35 @@ def track_detail(request: HttpRequest, track_id: int) -> HttpResponse:
 
 
 @require_GET
+def artist_detail(request: HttpRequest, artist_id: int) -> HttpResponse:
+    try:
+        artist, albums, tracks = selectors.artist_get(artist_id)
+    except Artist.DoesNotExist:
+        raise Http404("No such artist")
+    listed = list(tracks)
+    genres = sorted({g for t in listed for g in t.genres}, key=str.casefold)
+    return render(request, "playlists/artist_detail.html", {"artist": artist, "albums": albums, "tracks": listed, "genres": genres})
+
+
+@require_GET
+def album_detail(request: HttpRequest, album_id: int) -> HttpResponse:
+    try:
+        album, tracks = selectors.album_get(album_id)
+    except Album.DoesNotExist:
+        raise Http404("No such album")
+    listed = list(tracks)
+    return render(request, "playlists/album_detail.html", {"album": album, "tracks": listed, "total_s": sum(t.duration_s or 0 for t in listed)})
+
+
+@media_login_required
+@require_GET
 def track_audio(request: HttpRequest, track_id: int) -> HttpResponseBase:
     track = Track.objects.filter(id=track_id).only("audio_path").first()
-    # Only paths the catalogue recorded at ingest are ever served.
-    if track is None or track.audio_path is None or not file_exists(track.audio_path):
+    # Only files inside the library roots are ever served, whatever a row says (symlinks resolved).
+    path = path_in_library(track.audio_path) if track is not None else None
+    if path is None:
         raise Http404("No audio for this track")
-    return file_response_ranged(request, Path(track.audio_path))
+    return file_response_ranged(request, path)
 
 
 @require_GET
@@ -82,4 +106,5 @@ def theme_search(request: HttpRequest) -> HttpResponse:
             results = selectors.track_theme_search(prompt, limit=PAGE_SIZE)
         except (CrossfadeError, MLError) as problem:
             error = str(problem)
-    return render(request, "playlists/theme_search.html", {"prompt": prompt, "results": results, "error": error})
+    has_lyrics = Track.objects.with_lyrics().exists()
+    return render(request, "playlists/theme_search.html", {"prompt": prompt, "results": results, "error": error, "has_lyrics": has_lyrics})

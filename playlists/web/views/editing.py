@@ -98,6 +98,9 @@ def playlist_regenerate(request: SignedInRequest, playlist_id: int) -> HttpRespo
     if not form.is_valid():
         messages.error(request, f"Could not regenerate: {_first_error(form)}")
         return _back(playlist)
+    if playlist.edited_at and not form.cleaned_data.get("replace_edits"):
+        messages.warning(request, "Nothing was regenerated: you moved or removed tracks by hand, and regenerating would replace those edits. Tick “Yes, replace my edits” to go on.")
+        return _back(playlist)
     changes = form.changes()
     try:
         playlist = generation.playlist_regenerate(playlist, **changes)

@@ -15,9 +15,11 @@ from playlists.keep.selectors import playlist_list
 from playlists.models import Job, Playlist, Track
 from playlists.pictures import catalogue_map, charts, spectrograms
 from playlists.pictures.files import PictureError
+from playlists.web.access import media_login_required
 from playlists.web.forms import MapForm
 
 
+@media_login_required
 @require_GET
 def track_picture(request: HttpRequest, track_id: int, kind: str) -> HttpResponseBase:
     track = Track.objects.filter(id=track_id).first()
@@ -58,6 +60,8 @@ def catalogue_map_page(request: HttpRequest) -> HttpResponse:
     if data is not None:
         path_ids = list(playlist.items.values_list("track_id", flat=True)) if playlist else None
         context["points"], context["legend"], context["path"] = catalogue_map.map_points(data, colour_by=colour_by, path_ids=path_ids)
+        context["path_start"], context["path_end"] = catalogue_map.map_path_ends(context["points"], path_ids)
+        context["layout"] = catalogue_map.map_layout_summary(data)
         context["data"] = data
     return render(request, "playlists/map.html", context)
 

@@ -6,19 +6,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ml.errors import MLError
 from playlists.catalogue.selectors import track_list
 from playlists.errors import CrossfadeError
 from playlists.generation.services import playlist_generate
+from playlists.generation.settings import ATTRIBUTE_BOUNDS
 from playlists.generation.uploads import upload_analyse
 from playlists.keep import selectors
+from playlists.keep import services as keep_services
+from playlists.metadata.spotify.client import spotify_export_available
 from playlists.models import Artist, Playlist, Track
-from playlists.web.forms import FORM_ATTRIBUTES, PlaylistForm, SeedSearchForm
+from playlists.web.forms import FORM_ATTRIBUTES, PlaylistForm, QueueSaveForm, SeedSearchForm
 from playlists.web.requests import SignedInRequest
 
-#: Tracks offered as seeds before the user searches.
+#: Tracks (and artists) listed when the builder's search is sent without JavaScript.
 SEED_CANDIDATES = 30
 
 
@@ -26,7 +29,8 @@ SEED_CANDIDATES = 30
 @require_http_methods(["GET", "POST"])
 def playlist_new(request: SignedInRequest) -> HttpResponse:
     search = SeedSearchForm(request.GET)
-    query = search.cleaned_data["q"] if search.is_valid() else ""
+    found = search.cleaned_data if search.is_valid() else {}
+    query, query_to = found.get("q") or "", found.get("q_to") or ""
     if request.method == "POST":
         form = PlaylistForm(request.POST, request.FILES)
         if form.is_valid():
@@ -44,19 +48,52 @@ def playlist_new(request: SignedInRequest) -> HttpResponse:
                 for note in playlist.generation_messages:
                     messages.warning(request, note)
                 return redirect("playlists:playlist_detail", playlist_id=playlist.id)
-        chosen_ids = [int(s) for s in request.POST.getlist("seeds") if s.isdigit()]
+        chosen_ids = _ids(request.POST.getlist("seeds"))
+        artist_ids = _ids(request.POST.getlist("seed_artists"))
+        destination_id = next(iter(_ids(request.POST.getlist("path_to"))), None)
     else:
         chosen_ids = search.chosen_ids()
-        theme = search.cleaned_data["theme"] if search.is_valid() else ""
-        form = PlaylistForm(initial={"balance": settings.CROSSFADE.default_balance, "length": 20, "seed_text": theme})
+        artist_ids = list(found.get("artist") or [])
+        destination_id = found.get("to")
+        form = PlaylistForm(initial={"balance": settings.CROSSFADE.default_balance, "length": 20, "seed_text": found.get("theme") or "", "order": "flow", "taste": found.get("taste") or 0})
     chosen = list(Track.objects.select_related("artist").filter(id__in=chosen_ids))
     chosen.sort(key=lambda t: chosen_ids.index(t.id))
-    candidates = track_list(query=query).exclude(id__in=chosen_ids)[:SEED_CANDIDATES]
+    chosen_artists = list(Artist.objects.filter(id__in=artist_ids))
+    destination = Track.objects.select_related("artist").filter(id=destination_id).first() if destination_id else None
+    candidates = list(track_list(query=query).exclude(id__in=chosen_ids)[:SEED_CANDIDATES]) if query else []
+    artist_candidates = list(Artist.objects.filter(name__icontains=query).exclude(id__in=artist_ids)[:SEED_CANDIDATES]) if query else []
+    destination_candidates = list(track_list(query=query_to).exclude(id=destination_id or 0)[:SEED_CANDIDATES]) if query_to else []
+    attributes = [{"name": name, **{bound: form[f"{bound}_{name}"].value() for bound in ATTRIBUTE_BOUNDS}} for name in FORM_ATTRIBUTES]
     return render(
         request,
         "playlists/playlist_new.html",
-        {"form": form, "chosen": chosen, "candidates": candidates, "query": query, "artists": Artist.objects.order_by("name"), "attributes": FORM_ATTRIBUTES},
+        {
+            "form": form, "chosen": chosen, "chosen_artists": chosen_artists, "destination": destination, "candidates": candidates,
+            "artist_candidates": artist_candidates, "destination_candidates": destination_candidates, "query": query, "query_to": query_to,
+            "attributes": attributes,
+        },
     )
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
+@login_required
+@require_POST
+def playlist_from_queue(request: SignedInRequest) -> HttpResponse:
+    """The player's queue (an instant mix, a list) saved as a playlist, in its order."""
+    form = QueueSaveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "There is nothing in the queue to save.")
+        return redirect("playlists:playlist_list")
+    try:
+        playlist = keep_services.playlist_create_from_queue(owner=request.user, name=form.cleaned_data["name"], track_ids=form.cleaned_data["tracks"])
+    except CrossfadeError as error:
+        messages.error(request, str(error))
+        return redirect("playlists:playlist_list")
+    messages.success(request, f"Saved the queue as “{playlist.name}” with {playlist.items.count()} tracks.")
+    return redirect("playlists:playlist_detail", playlist_id=playlist.id)
 
 
 @login_required
@@ -72,4 +109,5 @@ def playlist_detail(request: SignedInRequest, playlist_id: int) -> HttpResponse:
         playlist = selectors.playlist_get(owner=request.user, playlist_id=playlist_id)
     except Playlist.DoesNotExist:
         raise Http404("No such playlist")
-    return render(request, "playlists/playlist_detail.html", {"playlist": playlist})
+    total_s = sum(item.track.duration_s or 0 for item in playlist.items.all())
+    return render(request, "playlists/playlist_detail.html", {"playlist": playlist, "spotify_on": spotify_export_available(), "total_s": total_s})

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from playlists.errors import SpotifyError
 from playlists.jobs.tasks import spotify_export_task
@@ -56,6 +57,9 @@ def playlist_spotify_save(request: SignedInRequest, playlist_id: int) -> HttpRes
     request.session[SESSION_KEY] = {
         "state": pending["state"], "verifier": pending["verifier"], "redirect_uri": pending["redirect_uri"], "playlist_id": playlist.id,
     }
+    if getattr(request, "htmx", False):
+        # A swap cannot follow a redirect to another site: have the browser go there itself.
+        return HttpResponseClientRedirect(pending["url"])
     return redirect(pending["url"])
 
 

@@ -1,4 +1,4 @@
-"""The page where a listener makes and revokes personal API tokens (a new token's secret is shown once)."""
+"""The page where a listener makes and revokes personal API tokens (a new token's secret is shown once) and sets a Subsonic password."""
 from __future__ import annotations
 
 from django.contrib import messages
@@ -7,9 +7,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from playlists.accounts import tokens
+from playlists.accounts import subsonic, tokens
 from playlists.errors import CrossfadeError
-from playlists.web.forms import TokenForm
+from playlists.web.forms import SubsonicPasswordForm, TokenForm
 from playlists.web.requests import SignedInRequest
 
 
@@ -17,7 +17,20 @@ from playlists.web.requests import SignedInRequest
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: SignedInRequest) -> HttpResponse:
     secret = None
-    if request.method == "POST":
+    if request.method == "POST" and ("subsonic_password" in request.POST or "clear" in request.POST):
+        password_form = SubsonicPasswordForm(request.POST)
+        if not password_form.is_valid():
+            messages.error(request, "A Subsonic password has at most 128 characters.")
+        elif password_form.cleaned_data.get("clear"):
+            subsonic.subsonic_password_clear(user=request.user)
+            messages.success(request, "Subsonic password removed: players now need an API key.")
+        else:
+            try:
+                subsonic.subsonic_password_set(user=request.user, password=password_form.cleaned_data["subsonic_password"])
+                messages.success(request, "Subsonic password set.")
+            except CrossfadeError as error:
+                messages.error(request, str(error))
+    elif request.method == "POST":
         form = TokenForm(request.POST)
         if not form.is_valid():
             messages.error(request, "A token name has at most 100 characters.")
@@ -29,4 +42,10 @@ def api_tokens(request: SignedInRequest) -> HttpResponse:
                 messages.error(request, str(error))
         else:
             _, secret = tokens.api_token_create(user=request.user, name=form.cleaned_data.get("name") or "")
-    return render(request, "playlists/api_tokens.html", {"tokens": tokens.api_tokens_of(user=request.user), "secret": secret})
+    context = {
+        "tokens": tokens.api_tokens_of(user=request.user),
+        "secret": secret,
+        "subsonic_password": subsonic.subsonic_password_exists(user=request.user),
+        "server_url": request.build_absolute_uri("/").rstrip("/"),
+    }
+    return render(request, "playlists/api_tokens.html", context)

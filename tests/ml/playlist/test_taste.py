@@ -44,3 +44,46 @@ def test_best_tracks_through_the_index_match_scoring_every_track(rng, overrides)
     # On an exact catalogue every track is scored: the same list as the truth.
     exact_ids, _ = model.best(50, exclude=exclude)
     assert exact_ids.tolist() == truth.tolist()
+
+
+def test_recent_plays_weigh_more_and_repeats_add_up_to_a_cap():
+    from ml.playlist.taste import PLAY_HALF_LIFE_DAYS, PLAY_WEIGHT, play_weights
+
+    weights = play_weights([1, 2, 3, 3, 3, 3, 3], [0.0, PLAY_HALF_LIFE_DAYS, 0.0, 0.0, 0.0, 0.0, -5.0])
+    assert weights[1] == pytest.approx(PLAY_WEIGHT) and weights[2] == pytest.approx(PLAY_WEIGHT / 2)
+    assert weights[3] == 1.0  # five plays of now would be 2.5; capped at a like's weight
+    with pytest.raises(Exception, match="ages"):
+        play_weights([1, 2], [0.0])
+
+
+def test_plays_teach_the_taste_model_and_recent_ones_more(rng):
+    from ml.errors import MLError  # noqa: F401 - TasteNotReadyError is one
+    from ml.playlist.taste import TasteNotReadyError, taste_fit
+
+    vectors = clustered_catalogue(rng)
+    index = HybridIndex.build(vectors, {})
+    ids = index.track_ids()
+    features = taste_features(index, ids)
+    direction = rng.standard_normal(features.shape[1])
+    side = features @ direction
+    liked, disliked = ids[np.argsort(-side)[:40]], ids[np.argsort(side)[:40]]
+    dislikes = [(int(t), -1) for t in disliked[:8]]
+    with pytest.raises(TasteNotReadyError):
+        taste_fit(index, dislikes)
+    # No likes at all: plays of tracks on the liked side are enough to learn it.
+    model = taste_fit(index, dislikes, plays={int(t): 1.0 for t in liked[:8]})
+    assert model.played == 8 and model.likes == 8
+    assert model.like_probability(liked[20:]).mean() > model.like_probability(disliked[20:]).mean() + 0.2
+    # A rated track counts as its rating, not as a play.
+    rated_and_played = taste_fit(index, dislikes, plays={int(disliked[0]): 1.0, **{int(t): 1.0 for t in liked[:8]}})
+    assert rated_and_played.played == 8
+
+
+def test_typicality_ranks_the_rows_nearest_the_centroid_first():
+    from ml.playlist.vectors import typicality
+
+    base = np.asarray([[1.0, 0.0], [0.9, 0.1], [0.8, 0.2], [-0.2, 1.0]], np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    vector_set = {"audio": (base, np.ones(4, bool))}
+    ranking = typicality(vector_set, {"audio": 1.0})
+    assert int(np.argmax(ranking)) in (1, 2) and int(np.argmin(ranking)) == 3

@@ -62,3 +62,18 @@ def test_playlist_items_inline(admin_client):
     playlist = Playlist.objects.first()
     page = admin_client.get(reverse("admin:playlists_playlist_change", args=[playlist.pk]))
     assert page.content.count(b"playlistitem") > 0 and PlaylistItem.objects.filter(playlist=playlist).count() == 3
+
+
+def test_plays_stars_and_covers_are_shown_read_only(admin_client):
+    from playlists.models import AlbumStar, CoverArt, Play
+    from playlists.taste.plays import albums_star, play_record
+
+    admin = get_user_model().objects.get(username="root")
+    track = Track.objects.exclude(cover=None).first()
+    play_record(user=admin, track_id=track.id, client="Symfonium")
+    albums_star(user=admin, album_ids=[Album.objects.first().id], starred=True)
+    for model in (Play, AlbumStar, CoverArt):
+        changelist = admin_client.get(reverse(f"admin:playlists_{model._meta.model_name}_changelist"))
+        assert changelist.status_code == 200 and model.objects.exists()
+        assert admin_client.get(reverse(f"admin:playlists_{model._meta.model_name}_add")).status_code == 403
+    assert b"Symfonium" in admin_client.get(reverse("admin:playlists_play_changelist")).content

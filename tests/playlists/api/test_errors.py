@@ -29,7 +29,7 @@ def test_auth_failures_share_the_envelope(client):
     assert _envelope(client.post(reverse("api:track_rating", args=[1]), {"rating": 1}, content_type="application/json"), 401)
 
 
-def test_a_crash_inside_an_endpoint_is_a_json_500_without_a_traceback(client, index_dir, monkeypatch):
+def test_a_crash_inside_an_endpoint_is_a_json_500_without_a_traceback(client, user, index_dir, monkeypatch):
     from playlists.catalogue import selectors
 
     def broken(*args, **kwargs):
@@ -58,7 +58,7 @@ def test_tokens_through_the_api(client):
     assert _envelope(client.delete(reverse("api:token_revoke", args=[made.json()["id"]]), HTTP_AUTHORIZATION=f"Bearer {other}"), 404)
 
 
-def test_the_description_covers_every_json_endpoint_and_its_errors(client):
+def test_the_description_covers_every_json_endpoint_and_its_errors(client, user):
     description = client.get(reverse("api:openapi-json")).json()
     paths = description["paths"]
     for path in ("/api/recommendations", "/api/tracks/{track_id}/similar", "/api/tracks/search", "/api/tracks/{track_id}/rating",

@@ -13,7 +13,7 @@ def _similar(client, track_id, **params):
     return client.get(reverse("api:track_similar", args=[track_id]), params)
 
 
-def test_similar_returns_json_ranked_by_score(client, indexed):
+def test_similar_returns_json_ranked_by_score(client, user, indexed):
     response = _similar(client, indexed["Salt Wind"].id, limit=3, balance=0.5)
     assert response.status_code == 200 and response["Content-Type"] == "application/json; charset=utf-8"
     data = response.json()
@@ -25,7 +25,7 @@ def test_similar_returns_json_ranked_by_score(client, indexed):
     assert indexed["Salt Wind"].id not in [r["id"] for r in results]
 
 
-def test_balance_changes_the_answer(client, indexed):
+def test_balance_changes_the_answer(client, user, indexed):
     seed = indexed["Salt Wind"].id
     by_sound = [r["id"] for r in _similar(client, seed, limit=5, balance=1.0).json()["results"]]
     by_words = [r["id"] for r in _similar(client, seed, limit=5, balance=0.0).json()["results"]]
@@ -38,13 +38,13 @@ def test_balance_changes_the_answer(client, indexed):
     "params, message",
     [({"limit": "x"}, "limit must be an integer"), ({"limit": 0}, "between 1 and 100"), ({"balance": 2}, "balance must be")],
 )
-def test_bad_parameters_get_spotify_style_errors(client, indexed, params, message):
+def test_bad_parameters_get_spotify_style_errors(client, user, indexed, params, message):
     response = _similar(client, indexed["Neon"].id, **params)
     assert response.status_code == 400
     assert response.json()["error"]["status"] == 400 and message in response.json()["error"]["message"]
 
 
-def test_unknown_track_and_missing_index(client, library, index_dir):
+def test_unknown_track_and_missing_index(client, user, library, index_dir):
     assert _similar(client, 99999).status_code == 404
     library_ingest(library)
     response = _similar(client, Track.objects.first().id)

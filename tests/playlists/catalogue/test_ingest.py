@@ -48,6 +48,8 @@ def test_tags_lyrics_and_durations_from_every_format(library):
 def test_bad_files_are_recorded_with_their_reason_and_the_run_goes_on(library):
     summary = library_ingest(library)
     reasons = dict(IngestFailure.objects.values_list("path", "reason"))
+    # The broken cover.jpg beside the loose files is recorded too (the tracks are in, without its picture).
+    assert "not a readable picture" in reasons.pop(str(library / "cover.jpg"))
     assert set(reasons) == {str(library / name) for name in ("corrupt.mp3", "empty.ogg", "notes.mp3")}
     assert "empty (0 bytes)" in reasons[str(library / "empty.ogg")]
     assert "not a readable audio file" in reasons[str(library / "notes.mp3")]

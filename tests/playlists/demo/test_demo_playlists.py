@@ -187,6 +187,7 @@ def test_for_you_page_shows_accuracy_and_probabilities(client, demo, listener):
     client.force_login(listener)
     page = client.get(reverse("playlists:for_you")).content.decode()
     assert "Cross-validated accuracy" in page and "over 5 folds" in page
-    assert page.count('class="score"') == 38
-    first_pick = page.split('class="score">')[1].split("<")[0]
-    assert 0.5 < float(first_pick) <= 1.0
+    assert page.count('class="col-score score"') == 38
+    first_pick = page.split('class="col-score score">')[1].split("<")[0]
+    assert first_pick.endswith("%") and 50 < float(first_pick.rstrip("%")) <= 100
+    assert "Make a playlist of these" in page

@@ -71,8 +71,10 @@ def test_uploaded_audio_seed_is_analysed_not_catalogued(indexed):
 
 
 def test_uploads_that_are_not_audio_get_clear_messages(indexed, edge_audio, settings):
-    with pytest.raises(UploadError, match="not audio Crossfade can decode"):
+    with pytest.raises(UploadError, match="not audio Crossfade can read") as refused:
         upload_analyse("song.mp3", _file_chunks(edge_audio["not_audio.mp3"]))
+    # The decoder's own words (a temporary path, an errno) stay in the log.
+    assert "/tmp" not in str(refused.value) and "Errno" not in str(refused.value) and "crossfade-upload" not in str(refused.value)
     with pytest.raises(UploadError, match="not an audio file type"):
         upload_analyse("notes.txt", [b"hello"])
     with pytest.raises(UploadError, match="empty"):
@@ -233,6 +235,7 @@ def test_playlist_generate_saves_settings_and_explanations(indexed, user):
     stored = Playlist.objects.get(id=playlist.id)
     assert stored.settings["diversity"] == 0.3 and stored.settings["max_per_artist"] == 2 and stored.settings["order"] == "flow"
     items = list(stored.items.order_by("position"))
-    assert items[0].explanation["why"] == "seed"
+    assert items[0].explanation["why"] == "one of your seeds"
     assert all("audio" in i.explanation and i.explanation["why"] for i in items[1:])
+    assert not any(ch.isdigit() for i in items for ch in i.explanation["why"])  # words, never numbers
     assert PlaylistSettings.from_json(stored.settings).to_json() == stored.settings

@@ -75,6 +75,7 @@ def test_three_workers_one_killed_mid_batch_publish_what_one_process_builds(demo
             **os.environ,
             "DATABASE_URL": url,
             "CROSSFADE_DATA_DIR": str(tmp_path / "distributed"),
+            "CROSSFADE_LIBRARY_ROOTS": str(demo_library),
             "CROSSFADE_REINDEX_BATCH": str(BATCH),
             "CROSSFADE_REINDEX_LEASE_S": str(LEASE_S),
             "CROSSFADE_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
@@ -159,7 +160,7 @@ def test_three_workers_one_killed_mid_batch_publish_what_one_process_builds(demo
     # The same library, one process, SQLite.
     single = tmp_path / "single"
     single_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CROSSFADE_REINDEX_BATCH")}
-    single_env.update(CROSSFADE_DATA_DIR=str(single), CROSSFADE_TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend")
+    single_env.update(CROSSFADE_DATA_DIR=str(single), CROSSFADE_LIBRARY_ROOTS=str(demo_library), CROSSFADE_TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend")
     _manage(single_env, "migrate", "--noinput", "--verbosity", "0")
     _manage(single_env, "ingest", str(demo_library), "--verbosity", "0")
     _manage(single_env, "reindex", "--verbosity", "0")

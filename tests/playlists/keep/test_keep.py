@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 from xml.etree import ElementTree
@@ -133,7 +134,9 @@ def test_builder_takes_every_control_and_an_uploaded_file(client, indexed, user)
     assert playlist.settings["order"] == "flow" and playlist.settings["languages"] == ["en", "ru"]
     assert Track.objects.count() == 6  # the upload was not catalogued
     page = client.get(response["Location"]).content.decode()
-    assert "sounds" in page and "M3U8" in page and "Regenerate" in page
+    whys = re.findall(r'<span class="why">([^<]*)</span>', page)
+    assert len(whys) == 5 and all(whys) and not any(re.search(r"\d", why) for why in whys), whys
+    assert "M3U8" in page and "Regenerate" in page
 
 
 def test_builder_explains_bad_input(client, indexed, user, edge_audio):
@@ -141,7 +144,9 @@ def test_builder_explains_bad_input(client, indexed, user, edge_audio):
     assert b"Choose at least one seed track" in nothing.content
     with open(edge_audio["not_audio.mp3"], "rb") as upload:
         bad = client.post(reverse("playlists:playlist_new"), {"seed_file": upload, "length": 5, "balance": 0.5})
-    assert bad.status_code == 200 and "not audio Crossfade can decode" in bad.content.decode()
+    assert bad.status_code == 200 and "not audio Crossfade can read" in bad.content.decode() and "Choose at least one" not in bad.content.decode()
+    six = client.post(reverse("playlists:playlist_new"), {"seeds": list(Track.objects.values_list("id", flat=True)), "length": 5, "balance": 0.5}).content.decode()
+    assert "Choose at most 5 seed tracks" in six and "Choose at least one" not in six
     bad_attribute = client.post(reverse("playlists:playlist_new"), {"seeds": [indexed["Neon"].id], "length": 5, "balance": 0.5, "min_tempo": "fast"})
     assert b"min tempo must be a number" in bad_attribute.content
     too_few = client.post(reverse("playlists:playlist_new"), {"seeds": [indexed["Neon"].id], "length": 9, "balance": 0.5, "exclude_genres": "folk, rock"}, follow=True)
@@ -158,14 +163,21 @@ def test_playlist_pages_edit_export_and_delete(client, playlist, library, settin
     assert list(playlist.items.order_by("position"))[:2] == [second, first]
     client.post(reverse("playlists:playlist_item_remove", args=[playlist.id, second.id]))
     assert playlist.items.count() == 4
-    client.post(reverse("playlists:playlist_regenerate", args=[playlist.id]))
+    playlist.refresh_from_db()
+    assert playlist.edited_at is not None
+    # Hand edits are not thrown away without asking: the box must be ticked.
+    refused = client.post(reverse("playlists:playlist_regenerate", args=[playlist.id]), follow=True).content.decode()
+    assert "replace those edits" in refused and playlist.items.count() == 4
+    client.post(reverse("playlists:playlist_regenerate", args=[playlist.id]), {"replace_edits": "1"})
     assert playlist.items.count() == 5
+    playlist.refresh_from_db()
+    assert playlist.edited_at is None
     download = client.get(reverse("playlists:playlist_download", args=[playlist.id, "m3u8"]))
     assert download.status_code == 200 and download["Content-Disposition"] == 'attachment; filename="Renamed.m3u8"'
     assert download.content.decode().startswith("#EXTM3U")
     assert client.get(reverse("playlists:playlist_download", args=[playlist.id, "pls"])).status_code == 404
     page = client.get(detail).content.decode()
-    assert "Renamed" in page and page.count('class="why"') == 5
+    assert "Renamed" in page and page.count('class="why"') == 5 and "Save to Spotify" not in page  # Spotify is not set up here
     other = get_user_model().objects.create_user("other", password="a-long-password-2")
     client.force_login(other)
     assert client.post(reverse("playlists:playlist_delete", args=[playlist.id])).status_code == 404
@@ -199,7 +211,7 @@ def test_adjusting_a_playlist_changes_only_what_was_moved(client, indexed):
     client.force_login(owner)
     playlist = playlist_generate(owner=owner, settings=PlaylistSettings(seed_ids=[indexed["Salt Wind"].id], length=5, balance=0.5, diversity=0.2, order="flow"))
     page = client.get(reverse("playlists:playlist_detail", args=[playlist.id])).content.decode()
-    assert "Adjust and regenerate" in page and 'name="diversity"' in page and 'value="0.2"' in page
+    assert "adjust and regenerate" in page and 'name="diversity"' in page and 'value="0.2"' in page
     response = client.post(reverse("playlists:playlist_regenerate", args=[playlist.id]), {"length": 3, "balance": 1.0, "diversity": 0.2, "max_per_artist": "", "order": "flow"}, follow=True)
     playlist.refresh_from_db()
     assert playlist.settings["length"] == 3 and playlist.settings["balance"] == 1.0

@@ -159,7 +159,7 @@ def test_the_command_reports_counts_and_rejected_lines(tmp_path, rng):
     assert out.getvalue().startswith("Imported 2 rows") and Track.objects.count() == 1
 
 
-def test_metadata_only_tracks_work_in_catalogue_api_and_reindex(client, library, index_dir, tmp_path, rng):
+def test_metadata_only_tracks_work_in_catalogue_api_and_reindex(client, user, library, index_dir, tmp_path, rng):
     library_ingest(library)
     path = _write(tmp_path / "d.csv", [_row(rng, track_id=_id(1), artists="Kaggle Artist", title="Only Metadata", genre="synth-pop")])
     kaggle_file_import(path)

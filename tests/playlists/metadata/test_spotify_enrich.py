@@ -121,7 +121,7 @@ def test_server_errors_are_retried_with_backoff(catalogue, fake_spotify):
     assert summary.found == 1 and waits == [0.01, 0.02]
 
 
-def test_an_outage_stops_after_three_tracks_and_the_site_keeps_working(catalogue, fake_spotify, client):
+def test_an_outage_stops_after_three_tracks_and_the_site_keeps_working(catalogue, fake_spotify, client, user):
     fake_spotify.fault("/v1/", status=503, times=1000)
     summary = tracks_spotify_enrich()
     assert summary.failed == 3 and "looks unavailable" in summary.stopped and "server error 503" in summary.stopped

@@ -80,7 +80,7 @@ def test_users_see_only_their_own_jobs(client, db):
     assert client.get(reverse("api:task_status", args=[theirs.id])).status_code == 404
 
 
-def test_spectrogram_pictures_are_drawn_once_and_cached(indexed, client, settings):
+def test_spectrogram_pictures_are_drawn_once_and_cached(indexed, client, user, settings):
     track = indexed["Salt Wind"]
     page = client.get(reverse("playlists:track_detail", args=[track.id])).content.decode()
     for kind in ("mel", "chroma", "mfcc"):
@@ -95,7 +95,7 @@ def test_spectrogram_pictures_are_drawn_once_and_cached(indexed, client, setting
     assert all(p.stat().st_mtime_ns == t for p, t in stamp)
 
 
-def test_a_picture_of_a_track_without_audio_is_not_found(client, db):
+def test_a_picture_of_a_track_without_audio_is_not_found(client, user, db):
     track = Track.objects.create(title="Metadata only")
     assert client.get(reverse("playlists:track_picture", args=[track.id, "mel"])).status_code == 404
     assert client.get(reverse("playlists:track_picture", args=[track.id, "nope"])).status_code == 404
@@ -118,12 +118,12 @@ def test_the_map_is_laid_out_once_per_index_version_and_draws_a_playlist(indexed
     assert Job.objects.filter(kind="catalogue_map").count() == 1
 
 
-def test_the_map_without_an_index_says_what_to_do(client, index_dir):
+def test_the_map_without_an_index_says_what_to_do(client, user, index_dir):
     page = client.get(reverse("playlists:catalogue_map")).content.decode()
     assert "There is no index yet" in page and not Job.objects.exists()
 
 
-def test_with_the_worker_backend_the_map_page_shows_progress(indexed, client, settings):
+def test_with_the_worker_backend_the_map_page_shows_progress(indexed, client, user, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     page = client.get(reverse("playlists:catalogue_map")).content.decode()
     assert "being laid out in the background" in page and "data-job-url" in page
@@ -132,7 +132,7 @@ def test_with_the_worker_backend_the_map_page_shows_progress(indexed, client, se
     assert "map-point" in page
 
 
-def test_evaluation_page_shows_the_newest_report(client, settings, tmp_path, db):
+def test_evaluation_page_shows_the_newest_report(client, user, settings, tmp_path, db):
     settings.CROSSFADE_EVALUATION_REPORT = tmp_path
     assert "None yet" in client.get(reverse("playlists:evaluation")).content.decode()
     report = {
@@ -149,7 +149,7 @@ def test_evaluation_page_shows_the_newest_report(client, settings, tmp_path, db)
     assert "not a readable report" in client.get(reverse("playlists:evaluation")).content.decode()
 
 
-def test_models_page_draws_training_curves(client, settings, tmp_path, db):
+def test_models_page_draws_training_curves(client, user, settings, tmp_path, db):
     settings.CROSSFADE_MODELS_DIR = tmp_path
     assert "None yet" in client.get(reverse("playlists:models")).content.decode()
     run = tmp_path / "audio" / "v1"
@@ -162,7 +162,7 @@ def test_models_page_draws_training_curves(client, settings, tmp_path, db):
     assert "needs a step or epoch column" in page
 
 
-def test_seed_search_answers_json(indexed, client):
+def test_seed_search_answers_json(indexed, client, user):
     answer = client.get(reverse("api:track_search"), {"q": "sea band"}).json()
     assert {r["title"] for r in answer["results"]} == {"Salt Wind", "Море"}
     assert client.get(reverse("api:track_search"), {"q": ""}).json()["results"] == []

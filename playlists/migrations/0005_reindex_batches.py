@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('playlists', '0001_squashed_0006_merge_jobs'),
+        ('playlists', '0004_playlist_edited_at'),
     ]
 
     operations = [

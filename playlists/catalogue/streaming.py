@@ -1,13 +1,18 @@
-"""Serving audio files with HTTP range requests, so players can seek and resume."""
+"""Serving audio files with HTTP range requests, so players can seek and resume.
+
+Only files inside the library roots are ever served: callers pass paths
+through :func:`playlists.catalogue.library.path_in_library` first.
+"""
 from __future__ import annotations
 
 import mimetypes
-import os
 import re
 from pathlib import Path
 from typing import Iterator
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+
+from playlists.catalogue.library import path_in_library
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 64 * 1024
@@ -69,6 +74,5 @@ def _file_slice(path: Path, start: int, length: int) -> Iterator[bytes]:
 
 
 def file_exists(path: str | None) -> bool:
-    if not path:
-        return False
-    return os.path.isfile(path)
+    """Whether ``path`` is a file Crossfade may serve (inside a library root, symlinks resolved)."""
+    return path_in_library(path) is not None
