@@ -30,7 +30,7 @@ serve: install
 # Development: Django's runserver (DEBUG on, reloads on edits, 127.0.0.1 only) and the db_worker.
 dev: install
 	$(PY) manage.py migrate --noinput --verbosity 0
-	$(PY) manage.py db_worker --verbosity 0 & worker=$$!; \
+	$(PY) manage.py db_worker --queue-name default,reindex --verbosity 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 

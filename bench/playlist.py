@@ -8,23 +8,34 @@ temporary data folder, then times (median of ``--repeats``, after one warm-up)
 ``GET /api/recommendations`` round trip through Django with a bearer token.
 On 48 tracks a 50-track request returns what there is (47 and a message).
 
-Synthetic part: a HybridIndex of ``--synthetic`` random tracks (audio 64-d,
-lyrics 384-d for 70 % of them, the dimensions of the MFCC baseline's order
-and MiniLM) and the vector side of a 50-track request: candidate search,
-exact hybrid re-rank, MMR diversity and flow ordering. The database side
-(fetching candidate rows) is not in this figure. Prints JSON.
+Synthetic part, in a fresh process: a HybridIndex of ``--synthetic`` tracks
+of the synthetic catalogue of ``bench.index`` at the configured models'
+dimensions (``bench.shapes.product_dims``: 400-d audio, 512-d lyrics by
+default), built streamed from its generator (``HybridIndex.build_streamed``),
+and the vector side of a 50-track request: candidate search, exact hybrid
+re-rank, MMR diversity and flow ordering. The database side (fetching
+candidate rows) is not in this figure. ``synthetic.peak_rss_mb`` is that
+process's peak resident memory (the build included), ``demo.peak_rss_mb``
+the demo part's (models loaded). Prints JSON with the load average before
+and after.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.load import load_average  # noqa: E402
 
 
 def _median_seconds(function, repeats: int) -> float:
@@ -93,45 +104,50 @@ def _demo(repeats: int) -> dict:
 
 
 def _synthetic(count: int, repeats: int, seed: int = 7) -> dict:
+    """In a fresh process (spawned): build the synthetic index streamed and time the vector side of a request."""
     import numpy as np
 
+    from bench.index import SyntheticSource
+    from bench.shapes import product_dims
     from ml.fusion.hybrid import HybridIndex
     from ml.playlist.diversity import mmr_select
     from ml.playlist.ordering import flow_order
     from ml.playlist.vectors import candidates_search, relevance, scores_matrix, vectors_of
     from ml.scoring import balance_weights
 
-    rng = np.random.default_rng(seed)
-    started = time.perf_counter()
-    ids = np.arange(1, count + 1, dtype=np.int64)
-    with_lyrics = ids[rng.random(count) < 0.7]
-    # Clustered vectors, so neighbourhoods mean something: 1000 centres plus noise.
-    def clustered(n: int, dim: int) -> np.ndarray:
-        centres = rng.standard_normal((1000, dim)).astype(np.float32)
-        return centres[rng.integers(0, 1000, n)] + 0.5 * rng.standard_normal((n, dim)).astype(np.float32)
+    dims = product_dims()
+    spill = Path(tempfile.mkdtemp(prefix="crossfade-bench-playlist-spill-"))
+    try:
+        started = time.perf_counter()
+        sources = {m: SyntheticSource(count, m, dims=dims, seed=seed) for m in ("audio", "lyrics")}
+        index = HybridIndex.build_streamed(sources, {"audio": "synthetic", "lyrics": "synthetic"}, spill_dir=spill)
+        build_s = time.perf_counter() - started
+        rng = np.random.default_rng(seed)
+        weights = balance_weights(0.5)
+        seeds = rng.choice(index.indexes["lyrics"].store.ids, 3, replace=False)
 
-    index = HybridIndex.build({"audio": (ids, clustered(count, 64)), "lyrics": (with_lyrics, clustered(with_lyrics.size, 384))}, {"audio": "synthetic", "lyrics": "synthetic"})
-    build_s = time.perf_counter() - started
-    weights = balance_weights(0.5)
-    seeds = rng.choice(with_lyrics, 3, replace=False)
+        def request() -> int:
+            seed_vectors = vectors_of(index, seeds)
+            candidates = candidates_search(index, seed_vectors, weights, 200)
+            candidates = candidates[~np.isin(candidates, seeds)]
+            candidate_vectors = vectors_of(index, candidates)
+            scores = relevance([(seed_vectors, weights)], candidate_vectors)
+            similarity = scores_matrix(candidate_vectors, candidate_vectors, weights)
+            picks = mmr_select(np.nan_to_num(scores, nan=-1.0), similarity, count=50, diversity=0.3)
+            flow_order(similarity[np.ix_(picks, picks)])
+            return len(picks)
 
-    def request() -> int:
-        seed_vectors = vectors_of(index, seeds)
-        candidates = candidates_search(index, seed_vectors, weights, 200)
-        candidates = candidates[~np.isin(candidates, seeds)]
-        candidate_vectors = vectors_of(index, candidates)
-        scores = relevance([(seed_vectors, weights)], candidate_vectors)
-        similarity = scores_matrix(candidate_vectors, candidate_vectors, weights)
-        picks = mmr_select(np.nan_to_num(scores, nan=-1.0), similarity, count=50, diversity=0.3)
-        flow_order(similarity[np.ix_(picks, picks)])
-        return len(picks)
-
-    returned = request()
+        returned = request()
+        seconds = _median_seconds(request, repeats)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
     return {
         "tracks": count,
+        "dims": dims,
         "build_index_s": round(build_s, 2),
-        "request_50_vector_side_s": _median_seconds(request, repeats),
+        "request_50_vector_side_s": seconds,
         "returned": returned,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 
@@ -149,12 +165,18 @@ def main(argv: list[str] | None = None) -> dict:
     import django
 
     django.setup()
-    result: dict = {"cpu_count": os.cpu_count()}
-    if not args.skip_demo:
-        result["demo"] = _demo(args.repeats)
-    if args.synthetic:
-        result["synthetic"] = _synthetic(args.synthetic, args.repeats)
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result: dict = {"cpu_count": os.cpu_count(), "load_average_before": load_average()}
+    try:
+        if args.synthetic:
+            # First and in its own process: its peak memory is the build's and the request's, not the demo's models.
+            with multiprocessing.get_context("spawn").Pool(1) as pool:
+                result["synthetic"] = pool.apply(_synthetic, (args.synthetic, args.repeats))
+        if not args.skip_demo:
+            result["demo"] = _demo(args.repeats)
+            result["demo"]["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    result["load_average_after"] = load_average()
     print(json.dumps(result, indent=2))
     return result
 

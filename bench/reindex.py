@@ -1,52 +1,72 @@
-"""End-to-end timing of the demo pipeline: synthesise, ingest, reindex.
+"""Reindex timings: the demo pipeline end to end, or building the index from many stored embeddings.
 
     python -m bench.reindex [--seed 7]
+    python -m bench.reindex --stored 1000000
 
-Runs in a temporary data folder (its own SQLite database and index) and
-prints JSON: seconds for each stage, and reindex seconds per track for the
-first (everything new) and an incremental run (one track changed). Model loading is timed apart.
+Default: runs in a temporary data folder (its own SQLite database and index)
+and prints JSON: seconds for each stage, and reindex seconds per track for
+the first (everything new) and an incremental run (one track changed).
+Model loading is timed apart.
+
+``--stored N``: fills a temporary SQLite database with N synthetic tracks and
+their stored embeddings at the configured models' dimensions
+(``bench.shapes.product_dims``; ~80 % with lyrics, the synthetic catalogue of
+``bench.index``), then, in a fresh process, times what a reindex does once
+everything is embedded: read every stored vector back (streamed in chunks),
+build the index and publish it (:func:`playlists.catalogue.reindex.index_publish`).
+Prints JSON with ``build_s`` and that process's ``peak_rss_mb`` (and
+``baseline_rss_mb``, what it held before the build: Django, numpy, FAISS).
+Everything is removed afterwards.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.load import load_average  # noqa: E402
+
+VERSIONS = {"audio": "synthetic-audio", "lyrics": "synthetic-lyrics"}
 
 
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="crossfade-bench-"))
+def _django(workdir: Path) -> None:
     os.environ["CROSSFADE_DATA_DIR"] = str(workdir)
     os.environ["CROSSFADE_MUSIC_DIR"] = str(workdir / "music")  # a library root: ingest reads only there
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import django
 
     django.setup()
+
+
+def _demo(seed: int) -> dict[str, Any]:
     from django.core.management import call_command
 
+    from playlists import engine
     from playlists.catalogue.ingest import library_ingest
     from playlists.catalogue.reindex import index_rebuild
     from playlists.demo.music import demo_library_write
     from playlists.models import Track
 
+    workdir = Path(os.environ["CROSSFADE_DATA_DIR"])
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    tracks = demo_library_write(workdir / "music", seed=args.seed)
+    tracks = demo_library_write(workdir / "music", seed=seed)
     synthesise_s = time.perf_counter() - started
 
     started = time.perf_counter()
     ingest = library_ingest(workdir / "music")
     ingest_s = time.perf_counter() - started
-
-    from playlists import engine
 
     started = time.perf_counter()
     engine.embedder_get("audio")
@@ -58,6 +78,7 @@ def main(argv: list[str] | None = None) -> dict:
     first_s = time.perf_counter() - started
 
     track = Track.objects.exclude(lyrics="").first()
+    assert track is not None
     track.lyrics += "\nand one more line about the rain on the window"
     track.save()
     started = time.perf_counter()
@@ -65,7 +86,7 @@ def main(argv: list[str] | None = None) -> dict:
     second_s = time.perf_counter() - started
 
     count = Track.objects.count()
-    result = {
+    return {
         "tracks": count,
         "files_written": len(tracks),
         "ingest_failed": ingest.failed,
@@ -79,6 +100,89 @@ def main(argv: list[str] | None = None) -> dict:
         "embedded_incremental": second.embedded,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def stored_fill(count: int, *, dims: dict[str, int], seed: int = 0) -> dict[str, int]:
+    """``count`` tracks and their OK embeddings (the synthetic catalogue of ``bench.index``), written in chunks; returns rows per modality."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from bench.index import synthetic_chunks
+    from playlists.models import Track
+
+    now = timezone.now()
+    written = {"audio": 0, "lyrics": 0}
+    for audio_ids, audio, lyrics_ids, lyrics in synthetic_chunks(count, dims=dims, seed=seed):
+        ids = sorted(set(audio_ids.tolist()) | set(lyrics_ids.tolist()))
+        with transaction.atomic():
+            Track.objects.bulk_create([Track(id=i, title=f"synthetic {i}") for i in ids], batch_size=5000)
+            with connection.cursor() as cursor:
+                for modality, modality_ids, vectors in (("audio", audio_ids, audio), ("lyrics", lyrics_ids, lyrics)):
+                    cursor.executemany(
+                        "INSERT INTO playlists_embedding (track_id, modality, status, model_version, content_hash, dim, vector, error, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        [(int(i), modality, "ok", VERSIONS[modality], f"{modality}-{int(i)}", int(v.size), v.astype("<f4").tobytes(), "", now) for i, v in zip(modality_ids, vectors)],
+                    )
+                    written[modality] += int(modality_ids.size)
+    return written
+
+
+def _build_from_stored(workdir: str) -> dict[str, Any]:
+    """In a fresh process: read back every stored vector, build and publish (what a reindex does when nothing needs embedding)."""
+    _django(Path(workdir))
+    import faiss  # noqa: F401  (loaded before the baseline, as a reindex has it loaded)
+
+    from playlists import engine
+    from playlists.catalogue.reindex import index_publish
+
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    average = load_average()
+    started = time.perf_counter()
+    summary = index_publish(VERSIONS, full=True)
+    build_s = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    folder = engine.index_store().root / str(summary.version)
+    meta = engine.index_store().meta(str(summary.version))
+    return {
+        "build_s": round(build_s, 1),
+        "peak_rss_mb": round(peak, 1),
+        "baseline_rss_mb": round(baseline, 1),
+        "version": summary.version,
+        "indexed": summary.indexed,
+        "index_disk_mb": round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1),
+        "backend": meta.get("backend"),
+        "build_load_average": [average, load_average()],
+    }
+
+
+def _stored(count: int, workdir: Path, seed: int) -> dict[str, Any]:
+    from django.core.management import call_command
+
+    from bench.shapes import product_dims
+
+    call_command("migrate", verbosity=0)
+    dims = product_dims()
+    started = time.perf_counter()
+    written = stored_fill(count, dims=dims, seed=seed)
+    fill_s = time.perf_counter() - started
+    database = workdir / "crossfade.sqlite3"
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        built = pool.apply(_build_from_stored, (str(workdir),))
+    return {"stored": count, "dims": dims, "rows": written, "fill_s": round(fill_s, 1), "database_mb": round(database.stat().st_size / 2**20, 1), **built}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m bench.reindex", description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--stored", type=int, default=0, help="time an index build from this many stored synthetic embeddings instead of the demo pipeline")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="crossfade-bench-reindex-"))
+    before = load_average()
+    try:
+        _django(workdir)
+        result = _stored(args.stored, workdir, args.seed) if args.stored else _demo(args.seed)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    result.update(cpu_count=os.cpu_count(), load_average_before=before, load_average_after=load_average())
     print(json.dumps(result, indent=2))
     return result
 

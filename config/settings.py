@@ -138,7 +138,41 @@ INSTALLED_APPS = [
 
 # Long work started from the web (Spotify export and enrichment, later reindex and
 # training) is queued here and run by `manage.py db_worker`, never inside a request.
-TASKS = {"default": {"BACKEND": os.environ.get("CROSSFADE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# Queues: "default" for work that must run where the index is served (publishing a
+# reindex, the map), "reindex" for embedding batches any worker machine may take.
+TASKS = {"default": {"BACKEND": os.environ.get("CROSSFADE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"), "QUEUES": ["default", "reindex"]}}
+
+
+def _path_map(value: str) -> tuple[tuple[str, str], ...]:
+    """``"/srv/music=/mnt/music;/data=/media/data"`` as ``(("/srv/music", "/mnt/music"), ...)``."""
+    pairs: list[tuple[str, str]] = []
+    for part in value.split(";"):
+        if not part.strip():
+            continue
+        source, sep, target = part.partition("=")
+        source, target = source.strip(), target.strip()
+        if not sep or not source.startswith("/") or not target.startswith("/"):
+            raise ImproperlyConfigured(f"CROSSFADE_PATH_MAP: {part!r} is not FROM=TO with two absolute paths (pairs separated by ';')")
+        pairs.append((source, target))
+    return tuple(pairs)
+
+
+# Distributed reindex: 0 embeds in the process that runs the reindex (a single machine);
+# N > 0 splits the work into batches of N tracks queued for `manage.py db_worker`
+# processes on any machine that shares the database and sees the library.
+CROSSFADE_REINDEX_BATCH = int(_env_float("CROSSFADE_REINDEX_BATCH", 0))
+if CROSSFADE_REINDEX_BATCH < 0:
+    raise ImproperlyConfigured("CROSSFADE_REINDEX_BATCH must be 0 (in-process) or a batch size")
+# A worker holds its batch this long without a sign of life; then another worker takes the batch again.
+CROSSFADE_REINDEX_LEASE_S = _env_float("CROSSFADE_REINDEX_LEASE_S", 120.0)
+if CROSSFADE_REINDEX_LEASE_S <= 0:
+    raise ImproperlyConfigured("CROSSFADE_REINDEX_LEASE_S must be a positive number of seconds")
+# Where this machine sees the library when it is mounted elsewhere than where it was ingested.
+CROSSFADE_PATH_MAP = _path_map(os.environ.get("CROSSFADE_PATH_MAP", ""))
+# FAISS/BLAS threads of an index build: 0 takes the cores that are free when each step starts (ml.threads).
+CROSSFADE_BUILD_THREADS = int(_env_float("CROSSFADE_BUILD_THREADS", 0))
+# Torch/BLAS threads of a worker's embedding batch: workers scale by processes, one thread each.
+CROSSFADE_WORKER_THREADS = int(_env_float("CROSSFADE_WORKER_THREADS", 1))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -95,6 +95,17 @@ def lyrics_embedder_build(config: LyricsConfig) -> Embedder:
 LYRICS_DIMS: dict[str, int] = {"minilm-l6": 384, "use-multilingual": 512, "e5-small": 384}
 
 
+def embedder_dimension(config: AudioConfig | LyricsConfig) -> int:
+    """The dimension of the vectors the configured embedder of ``config`` makes, so benchmarks and capacity
+    plans can size an index without loading weights (audio: :func:`audio_embedder_dim`; lyrics: the
+    short names' table, else the encoder is built to ask it)."""
+    if isinstance(config, AudioConfig):
+        return audio_embedder_dim(config)
+    if config.model in LYRICS_DIMS:
+        return LYRICS_DIMS[config.model]
+    return int(lyrics_embedder_build(config).dim)
+
+
 def trained_model_dir(config: AudioConfig) -> Path:
     """Folder of the trained audio model ``config.model`` names.
 

@@ -20,6 +20,16 @@ def edge_audio(tmp_path_factory) -> dict[str, Path]:
     return edge_cases_write(tmp_path_factory.mktemp("edge-audio"))
 
 
+@pytest.fixture(scope="session")
+def demo_library(tmp_path_factory) -> Path:
+    """The demo music library (seed 7), synthesised once per test run; tests only read it."""
+    from playlists.demo.music import demo_library_write
+
+    root = tmp_path_factory.mktemp("demo-library") / "music"
+    demo_library_write(root, seed=7)
+    return root
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Accounts made by tests are hashed with a fast hasher: the slow real one (PBKDF2) would cost
@@ -30,7 +40,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _tasks_run_immediately(settings):
     """Queued tasks run at once in tests; tests of the worker path switch to the database backend."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default", "reindex"]}}
 
 
 @pytest.fixture

@@ -31,10 +31,12 @@ import numpy as np
 
 from ml.config import MODALITIES
 from ml.errors import IndexMismatchError, MLError
-from ml.fusion.index import FLOAT16_MIN, AnnIndex, BackendParams, IdSubset, VectorIndex, backend_params, ids_nearly_dense
+from ml.fusion.index import COMPRESSED_MIN, AnnIndex, BackendParams, IdSubset, VectorIndex, backend_params, ids_nearly_dense
 from ml.fusion.learned import FusionModel
+from ml.fusion.sources import ArraySource, VectorSource, rows_gather
 from ml.scoring import balance_weights, pair_scores
-from ml.whitening import DEFAULT_WHITENING, ProjectedWhitener, Whitening, whitener_fit, whitener_read
+from ml.threads import build_threads_now, compute_threads
+from ml.whitening import DEFAULT_WHITENING, FIT_SAMPLE, ProjectedWhitener, Whitening, whitener_fit, whitener_read
 
 logger = logging.getLogger(__name__)
 
@@ -49,25 +51,48 @@ FUSED_CANDIDATES_PER_RESULT = 2
 #: Candidates per wanted result from each modality's index, restricted to the
 #: tracks that have only that modality (instrumentals, lyric-only entries).
 MODALITY_CANDIDATES_PER_RESULT = 1
+#: Where candidates are ranked with 8-bit codes, the best ``k`` plus this many are
+#: re-scored from exact copies before the final cut (bench.index at 1,000,000, docs/index.md).
+EXACT_SHORTLIST_EXTRA = 25
 #: A direction (a taste model's weights) is not a track: its best tracks sit at
 #: the edge of the catalogue, in lists whose centres need not score highest, so
 #: :meth:`HybridIndex.linear_candidates` visits this many times more lists.
 LINEAR_SEARCH_EFFORT = 4
 
 
+def _seed_mean(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over the seeds each candidate can be compared with (nanmean without its warnings).
+
+    ``scores`` float32 ``(c, s)``, NaN where unscored; returns ``(mean float32 (c,), usable bool (c,))``
+    with ``-inf`` where no seed scores the candidate.
+    """
+    shared = ~np.isnan(scores)
+    usable = shared.any(axis=1)
+    totals = np.where(shared, scores, 0.0).sum(axis=1)
+    return np.where(usable, totals / np.maximum(shared.sum(axis=1), 1), -np.inf).astype(np.float32), usable
+
+
+def _whiten(whitener: Whitening, raw: np.ndarray, chunk: int) -> np.ndarray:
+    """Whitened float32 copy of ``raw`` ``(n, dim_in)``, a chunk at a time."""
+    if raw.shape[0] == 0:
+        return np.zeros((0, int(whitener.apply(np.zeros((1, raw.shape[1]), np.float32)).shape[1])), np.float32)
+    parts = [whitener.apply(raw[start : start + chunk]) for start in range(0, raw.shape[0], chunk)]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 def modality_params(count: int, dim: int, *, backend: str = "auto", overrides: Mapping[str, Any] | None = None) -> BackendParams:
     """Backend of one modality's :class:`VectorIndex` inside a hybrid index.
 
-    As :func:`backend_params`, except that above :data:`FLOAT16_MIN` tracks
-    (where memory binds) a modality keeps only its float16 refine vectors
+    As :func:`backend_params`, except that above :data:`COMPRESSED_MIN` tracks
+    (where memory binds) a modality keeps only its 8-bit refine vectors
     (``flat``): the hybrid search takes every candidate from the fused index,
     so a per-modality ANN would only cost RAM and build time. Its own
     ``search`` then scans exactly (slow at a million tracks; the site uses
     :meth:`HybridIndex.similar` / :meth:`HybridIndex.query`).
     """
     params = backend_params(count, dim, backend=backend, overrides=overrides)
-    if count > FLOAT16_MIN and backend == "auto":
-        return BackendParams("flat", storage="float16")
+    if count > COMPRESSED_MIN and backend == "auto":
+        return BackendParams("flat", storage=str((overrides or {}).get("storage", "sq8")))
     return params
 
 
@@ -119,6 +144,8 @@ class HybridIndex:
         overrides: Mapping[str, Any] | None = None,
         chunk: int = 100_000,
         fusion: FusionModel | None = None,
+        threads: int | None = None,
+        spill_dir: Path | None = None,
     ) -> "HybridIndex":
         """Fit whiteners and index ``vectors[m] = (ids int64 (n,), raw vectors (n, dim))``.
 
@@ -127,39 +154,88 @@ class HybridIndex:
         ``fusion`` (a :class:`ml.fusion.learned.FusionModel`) adds its learned
         projection after each modality's whitening: the index then lives in
         the learned space (``standardisers[m]`` maps raw vectors into it).
+        The same build as :meth:`build_streamed` over arrays in memory.
+        """
+        sources: dict[str, VectorSource] = {}
+        for modality, (ids, raw) in vectors.items():
+            raw = np.asarray(raw)
+            if raw.ndim == 2 and raw.shape[0] > 0:
+                sources[modality] = ArraySource(ids, raw)
+        return cls.build_streamed(sources, model_versions, backend=backend, whitening=whitening, overrides=overrides, chunk=chunk, fusion=fusion, threads=threads, spill_dir=spill_dir)
+
+    @classmethod
+    def build_streamed(
+        cls,
+        sources: Mapping[str, VectorSource],
+        model_versions: Mapping[str, str],
+        *,
+        backend: str = "auto",
+        whitening: str = DEFAULT_WHITENING,
+        overrides: Mapping[str, Any] | None = None,
+        chunk: int = 100_000,
+        fusion: FusionModel | None = None,
+        threads: int | None = None,
+        spill_dir: Path | None = None,
+    ) -> "HybridIndex":
+        """The index of each modality's :class:`~ml.fusion.sources.VectorSource`, read in chunks of ``chunk`` rows.
+
+        Each source is read twice: once for a seeded sample (the whitening is
+        fitted on :data:`~ml.whitening.FIT_SAMPLE` rows, the ANN on its
+        training rows, 8-bit codes on the whitened sample's range), once to
+        whiten and store every row. Memory is the stored index plus the
+        samples and one chunk, never every raw vector. ``threads`` is the
+        FAISS/BLAS threads of the build; None chooses the free cores before
+        each step (:func:`ml.threads.build_threads_now`). Above
+        :data:`~ml.fusion.index.COMPRESSED_MIN` tracks the exact float16 copies
+        are written to a temporary file in ``spill_dir`` as they come (moved
+        into the index folder by :meth:`save`).
         """
         indexes: dict[str, VectorIndex] = {}
         standardisers: dict[str, Whitening] = {}
         for modality in MODALITIES:
-            if modality not in vectors:
+            source = sources.get(modality)
+            if source is None or source.count == 0:
                 continue
-            ids, raw = vectors[modality]
-            raw = np.asarray(raw)
-            if raw.ndim != 2 or raw.shape[0] == 0:
-                continue
-            whitener: Whitening = whitener_fit(raw, kind=whitening)
+            count = source.count
+            fit_rows = np.arange(count) if count <= FIT_SAMPLE else np.sort(np.random.default_rng(0).choice(count, FIT_SAMPLE, replace=False))
+            params = modality_params(count, source.dim, backend=backend, overrides=overrides)
+            train_rows = np.zeros(0, np.int64)
+            if params.backend != "flat" and params.train_size and count > params.train_size:
+                train_rows = np.sort(np.random.default_rng(1234).choice(count, params.train_size, replace=False))
+            elif params.backend != "flat":
+                train_rows = np.arange(count)
+            wanted = np.union1d(fit_rows, train_rows)
+            sample = rows_gather(source, wanted, chunk=chunk)
+            fit_sample = sample[np.searchsorted(wanted, fit_rows)]
+            with compute_threads(threads if threads else build_threads_now()):
+                whitener: Whitening = whitener_fit(fit_sample, kind=whitening)
             if fusion is not None and modality in fusion.projections:
-                if fusion.projections[modality].shape[0] != raw.shape[1]:
+                if fusion.projections[modality].shape[0] != source.dim:
                     raise IndexMismatchError(
                         f"fusion model {fusion.version} projects {modality} vectors of dimension "
-                        f"{fusion.projections[modality].shape[0]}, the catalogue has {raw.shape[1]}; retrain it (manage.py train_fusion)"
+                        f"{fusion.projections[modality].shape[0]}, the catalogue has {source.dim}; retrain it (manage.py train_fusion)"
                     )
                 whitener = ProjectedWhitener(whitener, fusion.projections[modality], fusion.version)
-            dim = int(whitener.apply(raw[:1]).shape[1])
-            index = VectorIndex(dim, params=modality_params(raw.shape[0], dim, backend=backend, overrides=overrides))
-            ids = np.asarray(ids, dtype=np.int64)
-            whitened = np.empty((raw.shape[0], dim), np.float32)
-            for start in range(0, raw.shape[0], chunk):
-                whitened[start : start + chunk] = whitener.apply(raw[start : start + chunk])
-            index.add(ids, whitened)
-            del whitened
+            dim = int(whitener.apply(fit_sample[:1]).shape[1])
+            if dim != source.dim:
+                params = modality_params(count, dim, backend=backend, overrides=overrides)
+            index = VectorIndex(dim, params=params)
+            whitened_fit = _whiten(whitener, fit_sample, chunk)
+            train = _whiten(whitener, sample[np.searchsorted(wanted, train_rows)], chunk) if train_rows.size else None
+            del sample, fit_sample
+            index.fill_start(count, train=train, quantiser_sample=whitened_fit, threads=threads, spill_dir=spill_dir)
+            del whitened_fit, train
+            for ids, raw in source.chunks(chunk):
+                with compute_threads(threads if threads else build_threads_now()):
+                    index.fill(np.asarray(ids, dtype=np.int64), whitener.apply(raw))
+            index.fill_done()
             indexes[modality] = index
             standardisers[modality] = whitener
         hybrid = cls(indexes, standardisers, {m: v for m, v in model_versions.items() if m in indexes})
-        hybrid._fused_build(backend=backend, overrides=overrides, chunk=chunk)
+        hybrid._fused_build(backend=backend, overrides=overrides, chunk=chunk, threads=threads)
         return hybrid
 
-    def _fused_build(self, *, backend: str, overrides: Mapping[str, Any] | None, chunk: int) -> None:
+    def _fused_build(self, *, backend: str, overrides: Mapping[str, Any] | None, chunk: int, threads: int | None = None) -> None:
         universe = self.track_ids()
         params = backend_params(universe.size, self.fused_dim, backend=backend, overrides=overrides)
         if params.backend == "flat" or not self.indexes:
@@ -169,10 +245,13 @@ class HybridIndex:
         sample = universe
         if params.train_size and universe.size > params.train_size:
             sample = np.sort(np.random.default_rng(1234).choice(universe, params.train_size, replace=False))
-        fused.train(self.fused_vectors(sample))
+        # Threads are chosen before each step: a build that started on idle cores backs off when other work arrives.
+        with compute_threads(threads if threads else build_threads_now()):
+            fused.train(self.fused_vectors(sample))
         for start in range(0, universe.size, chunk):
             part = universe[start : start + chunk]
-            fused.add(part, self.fused_vectors(part))
+            with compute_threads(threads if threads else build_threads_now()):
+                fused.add(part, self.fused_vectors(part))
         self.fused = fused
         self._positions = {}
 
@@ -274,17 +353,27 @@ class HybridIndex:
         """``flat`` when every track is scored exactly, else the candidate backend."""
         return self.fused.params.backend if self.fused is not None else "flat"
 
-    def vectors_of(self, ids: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per modality ``(whitened vectors (n, dim), present bool (n,))`` for ``ids``; zeros where absent."""
+    def vectors_of(self, ids: np.ndarray, *, exact: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per modality ``(whitened vectors (n, dim), present bool (n,))`` for ``ids``; zeros where absent.
+
+        ``exact`` reads the full-precision copies where a modality ranks with
+        8-bit codes (a few rows: seeds, a short list), else the stored rows.
+        """
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for modality, index in self.indexes.items():
             rows = index.store.rows(ids)
             present = rows >= 0
             vectors = np.zeros((ids.size, index.dim), dtype=np.float32)
             if present.any():
-                vectors[present] = index.store.gather(rows[present])
+                vectors[present] = index.store.gather_exact(rows[present]) if exact else index.store.gather(rows[present])
             out[modality] = (vectors, present)
         return out
+
+    @property
+    def reranks_exactly(self) -> bool:
+        """Whether candidates are ranked with 8-bit codes and a short list is re-scored from exact copies."""
+        return self.fused is not None and any(index.store.exact is not None for index in self.indexes.values())
 
     def neighbours(self, seed_vectors: Mapping[str, tuple[np.ndarray, np.ndarray]], weights: Mapping[str, float], k: int) -> np.ndarray:
         """Every query row's ``k`` best tracks by the exact hybrid score, as one sorted id set (int64).
@@ -365,7 +454,7 @@ class HybridIndex:
         if seeds.size == 0 or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         banned = np.union1d(seeds, np.asarray(list(exclude), dtype=np.int64))
-        return self._rank(self.vectors_of(seeds), weights, k=int(k), banned=banned)
+        return self._rank(self.vectors_of(seeds, exact=True), weights, k=int(k), banned=banned)
 
     def query(
         self,
@@ -421,12 +510,17 @@ class HybridIndex:
             candidates, scores = candidates[keep], scores[keep]
         if candidates.size == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        shared = ~np.isnan(scores)
-        usable = shared.any(axis=1)
-        # Mean over the seeds each candidate can be compared with (nanmean without its warnings).
-        totals = np.where(shared, scores, 0.0).sum(axis=1)
-        mean_scores = np.where(usable, totals / np.maximum(shared.sum(axis=1), 1), -np.inf).astype(np.float32)
+        mean_scores, usable = _seed_mean(scores)
         order = np.lexsort((candidates, -mean_scores))
+        if self.reranks_exactly:
+            # 8-bit codes rank within ~4e-4 of the exact score, while neighbours 50 and 51 of a
+            # million-track catalogue are ~2e-4 apart: the short list around the cut is
+            # re-scored from the exact copies (a few rows read from disk).
+            short = candidates[order[usable[order]][: k + EXACT_SHORTLIST_EXTRA]]
+            exact_scores, exact_usable = _seed_mean(pair_scores(seed_vectors, self.vectors_of(short, exact=True), weights))
+            final = np.lexsort((short, -exact_scores))
+            final = final[exact_usable[final]][:k]
+            return short[final], exact_scores[final]
         order = order[usable[order]][:k]
         return candidates[order], mean_scores[order]
 
@@ -442,7 +536,7 @@ class HybridIndex:
             if weight <= 0 or not present.any() or len(index) == 0:
                 continue
             rows = self._positions[modality]
-            cosines = np.asarray(index.store.vectors) @ seeds.T
+            cosines = index.store.block(0, len(index)) @ seeds.T
             numerator[rows] += weight * np.where(present[None, :], cosines, 0.0)
             denominator[rows] += weight * present[None, :]
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 #: Share of the catalogue that may change before the whiteners are refitted by a full build.
 MAX_CHANGE = 0.2
+#: Catalogues up to this many tracks are updated in place; larger ones are rebuilt from
+#: streamed vectors (an update holds every vector and the whole index in memory at once).
+INCREMENTAL_MAX = 300_000
 
 
 def index_difference(index: HybridIndex, vectors: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, np.ndarray]]:
@@ -46,9 +49,14 @@ def index_difference(index: HybridIndex, vectors: Mapping[str, tuple[np.ndarray,
         changed = np.zeros(ids.size, dtype=bool)
         if known.any():
             whitened = index.standardisers[modality].apply(raw[known])
-            # float16 storage rounds to ~5e-4; a re-embedded track moves far more than that.
-            tolerance = 1e-5 if stored.store.dtype == np.float32 else 2e-3
-            changed[known] = np.abs(whitened - stored.store.gather(rows[known])).max(axis=1) > tolerance
+            if stored.store.storage == "sq8":
+                # The same input gives the same codes, up to one step where it sits on a boundary.
+                codes = stored.store.codes_of(whitened).astype(np.int16)
+                changed[known] = np.abs(codes - np.asarray(stored.store.vectors[rows[known]], dtype=np.int16)).max(axis=1) > 1
+            else:
+                # float16 storage rounds to ~5e-4; a re-embedded track moves far more than that.
+                tolerance = 1e-5 if stored.store.storage == "float32" else 2e-3
+                changed[known] = np.abs(whitened - stored.store.gather(rows[known])).max(axis=1) > tolerance
         fresh = ~known | changed
         add[modality] = (ids[fresh], raw[fresh])
     return add, remove

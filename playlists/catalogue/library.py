@@ -117,6 +117,21 @@ class FileInfo:
     warnings: list[str] = field(default_factory=list)
 
 
+def path_on_this_machine(path: str, mapping: tuple[tuple[str, str], ...]) -> str:
+    """Where the file that the catalogue knows as ``path`` is on this machine.
+
+    A worker that mounts the library elsewhere than the machine that ingested
+    it maps path prefixes (``CROSSFADE_PATH_MAP``, ``(("/srv/music", "/mnt/music"),)``);
+    the first prefix that matches at a folder boundary is replaced, and a path
+    no prefix matches is used as it is.
+    """
+    for source, target in mapping:
+        source = source.rstrip("/")
+        if path == source or path.startswith(source + "/"):
+            return target.rstrip("/") + path[len(source) :]
+    return path
+
+
 def is_audio_path(path: Path) -> bool:
     return path.suffix.lower() in AUDIO_EXTENSIONS and not path.name.startswith(".")
 

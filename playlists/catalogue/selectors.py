@@ -4,13 +4,15 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any, cast
+from pathlib import Path
+from typing import IO, Any, Iterator, cast
 
 import numpy as np
 from django.db.models import Count, Q, QuerySet
 
 from ml.audio.describe import TagTable
 from ml.audio.tags import VOCABULARY_NAMES, tag_label, tag_vocabulary, tags_ranked
+from ml.errors import VectorIndexError
 from ml.playlist.prompts import prompt_parts, prompt_search
 from ml.text.search import NULL_PROMPTS, THEME_MARGIN, lyrics_search, prompt_encode, theme_margins, theme_prompt_core
 from playlists import engine
@@ -281,31 +283,152 @@ def manifest_rows() -> tuple[list[dict[str, str]], int]:
     return rows, untagged
 
 
-def embedding_vectors(versions: dict[str, str]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
-    """The stored vectors of every modality at its model version, and a digest of which tracks and inputs they are.
-
-    Returns ``({modality: (track ids int64 (n,), vectors float32 (n, dim))}, digest)``.
-    """
+def embedding_digest(versions: dict[str, str]) -> str:
+    """A digest of which tracks and inputs the stored vectors at ``versions`` are (what a published index was built from)."""
     digest = hashlib.sha256()
+    for modality, version in versions.items():
+        digest.update(f"{modality}:{version}:".encode())
+        rows = _ok(modality, version).order_by("track_id").values_list("track_id", "content_hash")
+        for track_id, content_hash in rows.iterator(chunk_size=20_000):
+            digest.update(f"{track_id}:{content_hash};".encode())
+    return digest.hexdigest()
+
+
+def embedding_counts(versions: dict[str, str]) -> dict[str, int]:
+    """Stored vectors per modality at ``versions`` (modalities without any left out)."""
+    counts = {modality: _ok(modality, version).count() for modality, version in versions.items()}
+    return {modality: count for modality, count in counts.items() if count}
+
+
+def embedding_vectors(versions: dict[str, str]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
+    """The stored vectors of every modality at its model version, in memory, and their digest (:func:`embedding_digest`).
+
+    Returns ``({modality: (track ids int64 (n,), vectors float32 (n, dim))}, digest)``. For
+    catalogues of any size prefer :func:`embedding_sources`, which streams them.
+    """
     vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for modality, version in versions.items():
-        rows = list(
-            Embedding.objects.filter(modality=modality, status=Embedding.Status.OK, model_version=version)
-            .order_by("track_id")
-            .values_list("track_id", "content_hash", "vector")
-        )
-        digest.update(f"{modality}:{version}:".encode())
-        for track_id, content_hash, _ in rows:
-            digest.update(f"{track_id}:{content_hash};".encode())
-        if rows:
-            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            matrix = np.stack([_stored_vector(r[2]) for r in rows]).astype(np.float32)
-            vectors[modality] = (ids, matrix)
-    return vectors, digest.hexdigest()
+        source = StoredVectors(modality, version)
+        if source.count == 0:
+            continue
+        ids = np.empty(source.count, np.int64)
+        matrix = np.empty((source.count, source.dim), np.float32)
+        filled = 0
+        for chunk_ids, chunk in source.chunks(20_000):
+            ids[filled : filled + chunk_ids.size] = chunk_ids
+            matrix[filled : filled + chunk_ids.size] = chunk
+            filled += chunk_ids.size
+        vectors[modality] = (ids[:filled], matrix[:filled])
+    return vectors, embedding_digest(versions)
 
 
-def _stored_vector(blob: bytes | memoryview | None) -> np.ndarray:
-    """The float32 vector an OK embedding stores (always one: only failed and empty ones have none)."""
-    if blob is None:
-        raise TypeError("an OK embedding without a vector")
-    return np.frombuffer(bytes(blob), dtype="<f4")
+def embedding_sources(versions: dict[str, str], *, spill_dir: Path | None = None) -> dict[str, "StoredVectors"]:
+    """Each modality's stored vectors at its model version as an index build's source (read in chunks, never all at once).
+
+    Close them when the build is done (:meth:`StoredVectors.close` removes the spill files).
+    """
+    sources = {modality: StoredVectors(modality, version, spill_dir=spill_dir) for modality, version in versions.items()}
+    return {modality: source for modality, source in sources.items() if source.count}
+
+
+def _ok(modality: str, version: str) -> QuerySet[Embedding]:
+    return Embedding.objects.filter(modality=modality, status=Embedding.Status.OK, model_version=version)
+
+
+class StoredVectors:
+    """One modality's stored embeddings at one model version, ordered by track id, read in chunks
+    (:class:`ml.fusion.sources.VectorSource`).
+
+    The first full read streams rows from the database (a server-side cursor
+    on PostgreSQL, ``chunk_size`` rows at a time) and copies the vectors to a
+    temporary file in ``spill_dir``; later reads come from that file with
+    plain reads (no memory map), so a build reads the database once and never
+    holds more than a chunk. Rows added or removed while reading raise
+    :class:`~ml.errors.VectorIndexError` (the build stops, the serving index stays).
+    """
+
+    def __init__(self, modality: str, version: str, *, spill_dir: Path | None = None) -> None:
+        self.modality, self.version = modality, version
+        self.spill_dir = spill_dir
+        self._count = _ok(modality, version).count()
+        first = _ok(modality, version).order_by("track_id").values_list("dim", flat=True).first()
+        self._dim = int(first or 0)
+        self._ids: np.ndarray | None = None
+        self._spill: Path | None = None
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def chunks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        if self._spill is not None and self._ids is not None:
+            yield from self._spilled(size)
+            return
+        yield from self._from_database(size)
+
+    def _from_database(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        import tempfile
+
+        folder = self.spill_dir or Path(tempfile.gettempdir())
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(prefix=f".vectors-{self.modality}-", suffix=".f32", dir=folder, delete=False)
+        spill = Path(handle.name)
+        ids = np.empty(self._count, np.int64)
+        read = 0
+        complete = False
+        try:
+            rows = _ok(self.modality, self.version).order_by("track_id").values_list("track_id", "vector").iterator(chunk_size=max(1, size))
+            batch_ids: list[int] = []
+            batch: list[bytes] = []
+            for track_id, blob in rows:
+                if blob is None:
+                    raise VectorIndexError(f"track {track_id}: an OK {self.modality} embedding without a vector; run reindex --full")
+                batch_ids.append(track_id)
+                batch.append(bytes(blob))
+                if len(batch) >= size:
+                    yield self._chunk(batch_ids, batch, ids, read, handle)
+                    read += len(batch)
+                    batch_ids, batch = [], []
+            if batch:
+                yield self._chunk(batch_ids, batch, ids, read, handle)
+                read += len(batch)
+            if read != self._count:
+                raise VectorIndexError(f"{self.modality}: {read} stored vectors read, {self._count} counted; the catalogue changed while the index was built, run reindex again")
+            complete = True
+        finally:
+            handle.close()
+            if complete:
+                self._ids, self._spill = ids, spill
+            else:
+                spill.unlink(missing_ok=True)
+
+    def _chunk(self, batch_ids: list[int], batch: list[bytes], ids: np.ndarray, start: int, handle: IO[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        if start + len(batch) > self._count:
+            raise VectorIndexError(f"{self.modality}: more stored vectors than counted; the catalogue changed while the index was built, run reindex again")
+        joined = b"".join(batch)
+        if len(joined) != len(batch) * self._dim * 4:
+            raise VectorIndexError(f"{self.modality}: stored vectors of other dimensions than {self._dim} at model version {self.version}; run reindex --full")
+        vectors = np.frombuffer(joined, dtype="<f4").reshape(len(batch), self._dim).astype(np.float32)
+        chunk_ids = np.asarray(batch_ids, dtype=np.int64)
+        ids[start : start + len(batch)] = chunk_ids
+        handle.write(vectors.tobytes())
+        return chunk_ids, vectors
+
+    def _spilled(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        assert self._spill is not None and self._ids is not None
+        width = self._dim * 4
+        with open(self._spill, "rb") as handle:
+            for start in range(0, self._count, size):
+                count = min(size, self._count - start)
+                vectors = np.frombuffer(handle.read(count * width), dtype=np.float32).reshape(count, self._dim)
+                yield self._ids[start : start + count], vectors
+
+    def close(self) -> None:
+        """Remove the spill file."""
+        if self._spill is not None:
+            self._spill.unlink(missing_ok=True)
+            self._spill = None

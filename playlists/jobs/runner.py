@@ -70,7 +70,22 @@ def job_run(job_id: int, work: Callable[[Progress], dict[str, Any]]) -> dict[str
     and that the details are in the server log, which gets the traceback;
     never the traceback itself, which would show server paths on the Tasks page.
     """
+    job_started(job_id)
+    try:
+        outcome = work(job_progress_reporter(job_id))
+    except Exception as error:
+        job_failed(job_id, error)
+        raise
+    job_done(job_id, outcome)
+    return outcome
+
+
+def job_started(job_id: int) -> None:
     Job.objects.filter(id=job_id).update(status=Job.Status.RUNNING, started_at=timezone.now(), error="")
+
+
+def job_progress_reporter(job_id: int) -> Progress:
+    """A :class:`Progress` that writes the job's progress row, at most every :data:`PROGRESS_INTERVAL_S`."""
     last_write = 0.0
 
     def report(done: int, total: int, note: str = "") -> None:
@@ -79,18 +94,33 @@ def job_run(job_id: int, work: Callable[[Progress], dict[str, Any]]) -> dict[str
         if now - last_write < PROGRESS_INTERVAL_S and done < total:
             return
         last_write = now
-        Job.objects.filter(id=job_id).update(progress_done=max(0, int(done)), progress_total=max(0, int(total)), progress_note=note[:300])
+        job_progress(job_id, done, total, note)
 
-    try:
-        outcome = work(report)
-    except (CrossfadeError, MLError) as error:
+    return report
+
+
+def job_progress(job_id: int, done: int, total: int, note: str = "") -> None:
+    """Record progress of a running job (a finished job's row is left as it is)."""
+    Job.objects.filter(id=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
+        progress_done=max(0, int(done)), progress_total=max(0, int(total)), progress_note=note[:300]
+    )
+
+
+def job_done(job_id: int, outcome: dict[str, Any] | None) -> None:
+    Job.objects.filter(id=job_id).update(status=Job.Status.DONE, outcome=outcome or {}, finished_at=timezone.now())
+
+
+def job_failed(job_id: int, error: BaseException) -> None:
+    """Mark the job failed with a message a person can act on, never a traceback (call it in the ``except`` block).
+
+    An expected failure (:class:`CrossfadeError`, :class:`MLError`) keeps its
+    own message; anything else says what kind of error it was and that the
+    details are in the server log, which gets the traceback.
+    """
+    if isinstance(error, (CrossfadeError, MLError)):
         logger.warning("job %s failed: %s", job_id, error)
-        Job.objects.filter(id=job_id).update(status=Job.Status.FAILED, error=str(error) or type(error).__name__, finished_at=timezone.now())
-        raise
-    except Exception as error:
+        message = str(error) or type(error).__name__
+    else:
         logger.exception("job %s failed unexpectedly", job_id)
         message = f"stopped by an unexpected error ({type(error).__name__}); the details are in the server log"
-        Job.objects.filter(id=job_id).update(status=Job.Status.FAILED, error=message, finished_at=timezone.now())
-        raise
-    Job.objects.filter(id=job_id).update(status=Job.Status.DONE, outcome=outcome or {}, finished_at=timezone.now())
-    return outcome
+    Job.objects.filter(id=job_id).update(status=Job.Status.FAILED, error=message, finished_at=timezone.now())

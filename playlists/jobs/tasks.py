@@ -13,6 +13,7 @@ from django_tasks import task
 
 from ml.progress import Progress
 from playlists.catalogue.reindex import index_rebuild
+from playlists.jobs.reindex import reindex_distributed, reindex_plan
 from playlists.jobs.runner import job_run
 from playlists.metadata.spotify.enrich import tracks_spotify_enrich
 from playlists.metadata.spotify.export import playlist_spotify_export
@@ -26,7 +27,14 @@ def spotify_export_task(export_id: int) -> str:
 
 @task()
 def reindex_task(job_id: int, full: bool = False) -> dict[str, Any]:
-    """A reindex started from the site; progress per modality, outcome = the summary's counts."""
+    """A reindex started from the site, the admin or the command; progress per modality, outcome = the summary's counts.
+
+    With ``CROSSFADE_REINDEX_BATCH`` set it only plans: batches go to the
+    workers and the job finishes when the last one is published
+    (:mod:`playlists.jobs.reindex`).
+    """
+    if reindex_distributed():
+        return reindex_plan(job_id, full=full)
 
     def work(report: Progress) -> dict[str, Any]:
         summary = index_rebuild(full=full, progress=report)

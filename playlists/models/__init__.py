@@ -4,7 +4,7 @@ The app label and the table names are those of the single ``playlists`` app.
 """
 from playlists.models.accounts import ApiToken, SubsonicPassword
 from playlists.models.catalogue import Album, Artist, CoverArt, Embedding, IngestFailure, Track, TrackQuerySet
-from playlists.models.jobs import Job
+from playlists.models.jobs import Job, ReindexBatch, ReindexPlan
 from playlists.models.playlists import Playlist, PlaylistItem
 from playlists.models.spotify import SpotifyAccount, SpotifyCacheEntry, SpotifyExport, SpotifyLookup
 from playlists.models.taste import AlbumStar, ArtistStar, NowPlaying, Play, Rating
@@ -26,6 +26,8 @@ __all__ = [
     "Playlist",
     "PlaylistItem",
     "Rating",
+    "ReindexBatch",
+    "ReindexPlan",
     "SpotifyAccount",
     "SpotifyCacheEntry",
     "SpotifyExport",

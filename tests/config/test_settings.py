@@ -53,3 +53,22 @@ def test_database_url_selects_postgresql(tmp_path):
 def test_bad_numbers_are_reported(tmp_path):
     result = _settings(tmp_path, CROSSFADE_DEFAULT_BALANCE="half")
     assert result.returncode != 0 and "CROSSFADE_DEFAULT_BALANCE must be a number" in result.stderr
+
+
+def test_distributed_reindex_settings(tmp_path):
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "print(json.dumps({'batch': settings.CROSSFADE_REINDEX_BATCH, 'lease': settings.CROSSFADE_REINDEX_LEASE_S, 'map': settings.CROSSFADE_PATH_MAP}))"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CROSSFADE_"))}
+    environment.update(DJANGO_SETTINGS_MODULE="config.settings", CROSSFADE_DATA_DIR=str(tmp_path))
+
+    def read(**env):
+        return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**environment, **env}, capture_output=True, text=True, timeout=120)
+
+    defaults = json.loads(read().stdout)
+    assert defaults == {"batch": 0, "lease": 120.0, "map": []}
+    values = json.loads(read(CROSSFADE_REINDEX_BATCH="32", CROSSFADE_PATH_MAP="/srv/music=/mnt/music; /data=/media/data").stdout)
+    assert values["batch"] == 32 and values["map"] == [["/srv/music", "/mnt/music"], ["/data", "/media/data"]]
+    bad = read(CROSSFADE_PATH_MAP="music=/mnt/music")
+    assert bad.returncode != 0 and "CROSSFADE_PATH_MAP" in bad.stderr and "two absolute paths" in bad.stderr

@@ -10,9 +10,9 @@ pytestmark = pytest.mark.django_db
 
 SQUASHED = ("playlists", "0001_squashed_0006_merge_jobs")
 #: Migrations after the squashed one, in order; the last is the chain's one leaf.
-AFTER = [("playlists", "0002_plays_subsonic_covers"), ("playlists", "0003_spotify_tokens_encrypted"), ("playlists", "0004_playlist_edited_at"), ("playlists", "0005_track_audio_tags_by_vocabulary")]
-TAGS_BY_VOCABULARY = AFTER[-1]
-BEFORE_TAGS_BY_VOCABULARY = AFTER[-2]
+AFTER = [("playlists", "0002_plays_subsonic_covers"), ("playlists", "0003_spotify_tokens_encrypted"), ("playlists", "0004_playlist_edited_at"), ("playlists", "0005_track_audio_tags_by_vocabulary"), ("playlists", "0006_reindex_batches")]
+TAGS_BY_VOCABULARY = AFTER[3]
+BEFORE_TAGS_BY_VOCABULARY = AFTER[2]
 OLD_CHAIN = [
     "0001_initial", "0002_fusion_model", "0002_playlist_settings_ratings_tokens", "0002_spotify_metadata", "0002_track_audio_tags",
     "0003_merge_spotify_and_playlists", "0004_job", "0004_merge_audio_tags", "0005_merge_fusion_model", "0006_merge_jobs",

@@ -26,7 +26,7 @@ def test_catalogue_flow_on_postgresql():
     with postgres_running() as url:
         env = {**os.environ, "DATABASE_URL": url, "CROSSFADE_POSTGRES_CHILD": "1"}
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/playlists/catalogue/test_ingest.py", "tests/playlists/catalogue/test_reindex.py", "tests/playlists/web/test_catalogue.py", "tests/playlists/metadata/test_kaggle.py", "tests/playlists/test_migrations.py",
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/playlists/catalogue/test_ingest.py", "tests/playlists/catalogue/test_reindex.py", "tests/playlists/jobs/test_reindex.py", "tests/playlists/web/test_catalogue.py", "tests/playlists/metadata/test_kaggle.py", "tests/playlists/test_migrations.py",
              "tests/playlists/catalogue/test_covers.py", "tests/playlists/subsonic/test_protocol.py",
              # Writes from several processes at once (web workers, the db_worker, ingest), and hostile names and tags.
              "tests/playlists/test_concurrent_writes.py", "tests/playlists/catalogue/test_ingest_hostile.py"],

@@ -52,7 +52,7 @@ def web_server_command(*, host: str, port: int, workers: int, threads: int, acce
 
 
 def db_worker_command(*, verbosity: int) -> list[str]:
-    return [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "db_worker", "--verbosity", str(min(verbosity, 1))]
+    return [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "db_worker", "--queue-name", "default,reindex", "--verbosity", str(min(verbosity, 1))]
 
 
 class Command(BaseCommand):

@@ -77,13 +77,20 @@ def _brute(index, seed, balance, k):
 FASTSCAN = {"nlist": 16, "nprobe": 4, "codec": "PQfs", "oversample": 3}
 
 
-@pytest.mark.parametrize("backend, overrides", [("ivf", {"nlist": 16, "nprobe": 4}), ("ivf", FASTSCAN), ("hnsw", None)], ids=["ivf-sq8", "ivf-fastscan", "hnsw"])
+#: The million-track configuration scaled down: fast-scan candidates, 8-bit refine codes, a short list re-scored exactly.
+FASTSCAN_CODES = {**FASTSCAN, "storage": "sq8"}
+
+
+@pytest.mark.parametrize(
+    "backend, overrides", [("ivf", {"nlist": 16, "nprobe": 4}), ("ivf", FASTSCAN), ("ivf", FASTSCAN_CODES), ("hnsw", None)], ids=["ivf-sq8", "ivf-fastscan", "ivf-fastscan-codes", "hnsw"]
+)
 def test_approximate_backends_match_exact_hybrid_at_every_balance(rng, backend, overrides):
     vectors = clustered_catalogue(rng)
     index = HybridIndex.build(vectors, {"audio": "a", "lyrics": "l"}, backend=backend, overrides=overrides)
     assert index.fused is not None and index.backend == backend
     if overrides:
         assert index.fused.params.codec == overrides["codec"] if "codec" in overrides else index.fused.params.codec == "SQ8"
+    assert index.reranks_exactly == ((overrides or {}).get("storage") == "sq8")
     exact = HybridIndex.build(vectors, {"audio": "a", "lyrics": "l"}, backend="flat")
     assert exact.fused is None
     recalls = []
@@ -93,8 +100,11 @@ def test_approximate_backends_match_exact_hybrid_at_every_balance(rng, backend, 
             truth, truth_scores = _brute(exact, int(seed), balance, 20)
             np.testing.assert_array_equal(exact.similar([int(seed)], k=20, balance=balance)[0], truth)
             # Scores are exact hybrid scores whatever found the candidates.
-            recomputed = pair_scores(index.vectors_of(np.array([seed])), index.vectors_of(ids), balance_weights(balance))[:, 0]
+            exact_copies = index.reranks_exactly
+            recomputed = pair_scores(index.vectors_of(np.array([seed]), exact=exact_copies), index.vectors_of(ids, exact=exact_copies), balance_weights(balance))[:, 0]
             np.testing.assert_allclose(scores, recomputed, atol=1e-5)
+            if exact_copies:
+                np.testing.assert_allclose(scores, pair_scores(exact.vectors_of(np.array([seed])), exact.vectors_of(ids), balance_weights(balance))[:, 0], atol=2e-3)
             # A seed with no vector of the only weighted modality has no neighbours at all.
             recalls.append(len(set(ids) & set(truth)) / len(truth) if len(truth) else float(len(ids) == 0))
     assert np.mean(recalls) >= 0.97
@@ -181,3 +191,12 @@ def test_neighbours_are_each_query_rows_exact_top_k(rng, backend, overrides):
     text = {"lyrics": (queries["lyrics"][0][:1], np.ones(1, bool))}
     lyric_pool = index.neighbours(text, {"lyrics": 1.0}, 10)
     assert len(lyric_pool) == 10 and np.isin(lyric_pool, vectors["lyrics"][0]).all()
+
+
+def test_a_served_mid_size_index_maps_its_fused_lists_without_prefetch(rng, tmp_path):
+    """5,000 to 300,000 tracks: the fused SQ8 lists are memory-mapped (OnDiskInvertedLists) and searched without prefetch threads."""
+    vectors = clustered_catalogue(rng)
+    HybridIndex.build(vectors, {}, backend="ivf", overrides={"nlist": 16, "nprobe": 4}).save(tmp_path / "v")
+    served = HybridIndex.load(tmp_path / "v")
+    assert served.fused.lists_memory_mapped and served.fused.prefetch_threads == 0
+    assert all(index._ann.prefetch_threads == 0 for index in served.indexes.values() if index._ann is not None)

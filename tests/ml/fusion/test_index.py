@@ -176,6 +176,70 @@ class TestFlatFloat16Index(VectorIndexContract):
         return lambda dim: VectorIndex(dim, params=backend_params(0, dim, backend="flat", overrides={"storage": "float16"}))
 
 
+class TestFlatSq8Index(VectorIndexContract):
+    """A modality of a million-track hybrid index: 8-bit codes scanned in blocks, results re-scored from float16 copies."""
+
+    min_recall = 0.95
+    score_atol = 2e-3
+
+    @pytest.fixture
+    def make(self):
+        return lambda dim: VectorIndex(dim, params=backend_params(0, dim, backend="flat", overrides={"storage": "sq8"}))
+
+
+class TestIvfSq8Index(TestFlatSq8Index):
+    """IVF candidates over 8-bit refine codes, results re-scored from float16 copies."""
+
+    min_recall = 0.9
+
+    @pytest.fixture
+    def make(self):
+        return lambda dim: VectorIndex(dim, params=backend_params(300, dim, backend="ivf", overrides={"nlist": 4, "nprobe": 4, "codec": "PQfs", "refine": 10, "storage": "sq8"}))
+
+
+def test_sq8_storage_is_a_quarter_of_float32_and_reads_exact_rows_from_disk(rng, tmp_path):
+    vectors = l2_normalise(rng.standard_normal((500, 64)))
+    index = VectorIndex(64, params=backend_params(0, 64, backend="flat", overrides={"storage": "sq8"}))
+    index.add(np.arange(500), vectors)
+    index.save(tmp_path / "i")
+    assert (tmp_path / "i" / "vectors.npy").stat().st_size < 500 * 64 + 1000  # one byte a dimension
+    loaded = VectorIndex.load(tmp_path / "i")
+    assert loaded.params.storage == "sq8" and loaded.store.memory_mapped and loaded.store.exact.rows_in_memory is None
+    # Codes are within half a step of the value inside the fitted range; exact copies within float16 rounding.
+    quantiser = loaded.store.quantiser
+    inside = (vectors >= quantiser.low) & (vectors <= quantiser.low + 255 * quantiser.step)
+    assert inside.mean() > 0.99
+    error = np.abs(loaded.store.gather(np.arange(500)) - vectors)
+    assert (error[inside] <= np.broadcast_to(quantiser.step, vectors.shape)[inside] / 2 + 1e-6).all()
+    np.testing.assert_allclose(loaded.store.gather_exact(np.array([7, 3, 499])), vectors[[7, 3, 499]], atol=1e-3)
+    # Loaded to be updated: everything in memory, removal and addition keep codes and copies aligned.
+    editable = VectorIndex.load(tmp_path / "i", mmap=False)
+    editable.remove(np.arange(0, 500, 2))
+    editable.add(np.array([1000]), vectors[:1])
+    np.testing.assert_allclose(editable.store.gather_exact(editable.store.rows(np.array([1, 1000]))), vectors[[1, 0]], atol=1e-3)
+
+
+def test_a_streamed_build_matches_adding_at_once(rng, tmp_path):
+    vectors = l2_normalise(rng.standard_normal((3000, 32)))
+    ids = np.arange(3000, dtype=np.int64) * 2 + 5
+    for storage in ("float32", "sq8"):
+        params = backend_params(3000, 32, backend="ivf", overrides={"nlist": 16, "nprobe": 16, "storage": storage})
+        at_once = VectorIndex(32, params=params)
+        at_once.add(ids, vectors)
+        streamed = VectorIndex(32, params=params)
+        streamed.fill_start(3000, train=vectors, quantiser_sample=vectors, spill_dir=tmp_path)
+        for start in range(0, 3000, 700):
+            streamed.fill(ids[start : start + 700], vectors[start : start + 700])
+        streamed.fill_done()
+        queries = vectors[:20]
+        np.testing.assert_array_equal(at_once.search(queries, 10)[0], streamed.search(queries, 10)[0])
+    with pytest.raises(VectorIndexError, match="3 of 5 reserved rows"):
+        broken = VectorIndex(32)
+        broken.fill_start(5)
+        broken.fill(ids[:3], vectors[:3])
+        broken.fill_done()
+
+
 def test_float16_storage_round_trips_and_halves_the_file(rng, tmp_path):
     vectors = l2_normalise(rng.standard_normal((200, 16)))
     index = VectorIndex(16, params=backend_params(0, 16, backend="flat", overrides={"storage": "float16"}))
@@ -230,7 +294,7 @@ def test_ivf_probing_few_lists_still_finds_clustered_neighbours(rng):
 def test_the_backend_follows_the_catalogue_size():
     assert backend_params(5_000, 584).backend == "flat"
     large = backend_params(1_000_000, 584)
-    assert large.backend == "ivf" and large.codec == "PQ292x4fs" and large.nlist == 1000 and large.storage == "float16"
+    assert large.backend == "ivf" and large.codec == "PQ292x4fs" and large.nlist == 1000 and large.storage == "sq8"
     assert large.nprobe == 8 and large.oversample == 3
     assert backend_params(1_000_000, 583).codec == "PQ53x4fs"  # sub-quantisers divide the dimension
     assert backend_params(100_000, 584).codec == "SQ8"
@@ -268,3 +332,20 @@ def test_store_finds_rows_by_id_whether_ids_are_dense_or_sparse(rng, spacing):
     assert store.rows(probe).tolist() == [7, 0, 499, -1, -1, -1, -1]
     store.remove(ids[:2])
     assert store.rows(ids[[0, 1, 2]]).tolist() == [-1, -1, 0]
+
+
+def test_memory_mapped_ivf_lists_are_searched_without_prefetch_threads(rng, tmp_path):
+    """FAISS starts prefetch threads on every search of memory-mapped lists (32 by default); a loaded index starts none."""
+    import faiss
+
+    vectors = l2_normalise(rng.standard_normal((3000, 32)))
+    index = VectorIndex(32, params=backend_params(3000, 32, backend="ivf", overrides={"nlist": 16}))
+    index.add(np.arange(3000), vectors)
+    index.save(tmp_path / "i")
+    raw = faiss.read_index(str(tmp_path / "i" / "ann.faiss"), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    assert faiss.downcast_InvertedLists(faiss.extract_index_ivf(raw).invlists).prefetch_nthread > 0  # what FAISS would do
+    served = VectorIndex.load(tmp_path / "i")
+    assert served._ann.lists_memory_mapped and served._ann.prefetch_threads == 0
+    assert served.search(vectors[:3], 5)[0][:, 0].tolist() == [0, 1, 2]
+    in_ram = VectorIndex.load(tmp_path / "i", mmap=False)
+    assert not in_ram._ann.lists_memory_mapped and in_ram._ann.prefetch_threads == 0

@@ -25,20 +25,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+def demo(django_db_setup, django_db_blocker, tmp_path_factory, demo_library):
     from django.conf import settings
 
     from playlists.catalogue.ingest import library_ingest
     from playlists.catalogue.reindex import index_rebuild
-    from playlists.demo.music import demo_library_write
 
     root = tmp_path_factory.mktemp("demo-playlists")
     previous = settings.CROSSFADE
     settings.CROSSFADE = dataclasses.replace(previous, index_dir=root / "index")
     try:
         with django_db_blocker.unblock():
-            demo_library_write(root / "music", seed=7)
-            library_ingest(root / "music")
+            library_ingest(demo_library)
             index_rebuild()
             tracks = list(Track.objects.select_related("artist", "album"))
         yield {
