@@ -68,7 +68,10 @@ def test_the_theme_page_searches_by_sound(client, user, indexed):
     html = page.content.decode()
     expected_ids, _ = _expected("calm piano", 1)
     first = Track.objects.get(id=expected_ids[0])
-    assert page.status_code == 200 and first.title in html and "matched: " in html
+    assert page.status_code == 200 and first.title in html
+    # Each result says, in its own row, which tags the prompt matched.
+    row = html[html.index(f">{first.title}</a>") :].split("</tr>", 1)[0]
+    assert '<span class="matched">sounds: ' in row
     assert '<option value="sound" selected>' in html
 
 
