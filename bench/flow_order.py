@@ -19,10 +19,10 @@ import argparse
 import json
 import os
 import statistics
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from bench.demo_catalogue import demo_catalogue
 
 
 def measure(length: int) -> dict[str, Any]:
@@ -79,25 +79,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--length", type=int, default=20)
     parser.add_argument("--data-dir", type=Path, help="a data folder with a serving index (default: build the demo in a temporary one)")
     args = parser.parse_args(argv)
-    workdir = args.data_dir or Path(tempfile.mkdtemp(prefix="crossfade-bench-flow-"))
-    os.environ["CROSSFADE_DATA_DIR"] = str(workdir)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import django
-
-    django.setup()
-    if args.data_dir is None:
-        from django.core.management import call_command
-
-        from playlists.catalogue.ingest import library_ingest
-        from playlists.catalogue.reindex import index_rebuild
-        from playlists.demo.music import demo_library_write
-
-        call_command("migrate", verbosity=0)
-        demo_library_write(workdir / "music", seed=7)
-        library_ingest(workdir / "music")
-        index_rebuild()
-    result = {"cpu_count": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()], **measure(args.length)}
+    with demo_catalogue(args.data_dir, prefix="crossfade-bench-flow-"):
+        result = {"cpu_count": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()], **measure(args.length)}
     print(json.dumps(result, indent=2))
     return result
 
