@@ -3,8 +3,8 @@
     with demo_catalogue(args.data_dir, prefix="crossfade-bench-flow-") as folder:
         ...  # Django is set up on ``folder``; the index serves
 
-Without a folder the demo library (seed 7, the one ``manage.py demo`` makes)
-is written, ingested and indexed in a temporary folder, which is removed
+Without a folder the demo catalogue (the one ``manage.py demo`` makes, with
+its covers) is written, ingested and indexed in a temporary folder, which is removed
 when the block ends; a folder given is used as it is and kept.
 """
 from __future__ import annotations
@@ -33,13 +33,11 @@ def demo_catalogue(data_dir: Path | None, *, prefix: str) -> Iterator[Path]:
         if data_dir is None:
             from django.core.management import call_command
 
-            from playlists.catalogue.ingest import library_ingest
             from playlists.catalogue.reindex import index_rebuild
-            from playlists.demo.music import demo_library_write
+            from playlists.demo.services import demo_catalogue_build
 
             call_command("migrate", verbosity=0)
-            demo_library_write(folder / "music", seed=7)
-            library_ingest(folder / "music")
+            demo_catalogue_build(folder / "demo" / "music")
             index_rebuild()
         yield folder
     finally:

@@ -13,7 +13,8 @@ Then ``ping`` and ``getSimilarSongs2`` again through Django's test client in
 this process (the server's own time, without HTTP). Prints
 JSON with medians and 90th percentiles in milliseconds and the load average
 before and after. Stops the server when done and removes the temporary
-folder; ``--data-dir`` builds into (or reuses) a folder of your own, which is kept.
+folder; ``--data-dir`` measures a folder of your own that has a serving index
+(``manage.py demo`` makes one), and keeps it.
 """
 from __future__ import annotations
 
@@ -21,15 +22,15 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from bench.demo_catalogue import demo_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-subsonic-1"
@@ -46,25 +47,12 @@ def _summary(milliseconds: list[float]) -> dict[str, float]:
     return {"median_ms": round(statistics.median(ordered), 2), "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))], 2), "n": len(ordered)}
 
 
-def _prepare(workdir: Path) -> None:
-    os.environ["CROSSFADE_DATA_DIR"] = str(workdir)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+def _player_account() -> None:
+    """The player's login: the user ``bench`` with the Subsonic password the measurements send."""
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
 
     from playlists.accounts.subsonic import subsonic_password_set
-    from playlists.catalogue.reindex import index_rebuild
-    from playlists.demo.services import demo_catalogue_build
 
-    call_command("migrate", verbosity=0)
-    if not (workdir / "index" / "CURRENT").is_file():
-        demo_catalogue_build(workdir / "demo" / "music")
-        index_rebuild()
-    # The player's account, also in a data folder another run (or the demo command) built.
     user = get_user_model().objects.filter(username="bench").first() or get_user_model().objects.create_user("bench", password="bench-site-password-1")
     subsonic_password_set(user=user, password=PASSWORD)
 
@@ -161,20 +149,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
-    parser.add_argument("--data-dir", type=Path, default=None, help="a data folder a previous run built (default: a new temporary one)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="a data folder with a serving index (default: the demo, built in a temporary folder)")
     args = parser.parse_args(argv)
-    workdir = args.data_dir.resolve() if args.data_dir else Path(tempfile.mkdtemp(prefix="crossfade-bench-subsonic-"))
-    try:
-        return _run(args, workdir)
-    finally:
-        if args.data_dir is None:
-            shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _run(args: argparse.Namespace, workdir: Path) -> dict:
     started = time.perf_counter()
-    _prepare(workdir)
-    result: dict = {"cpu_count": os.cpu_count(), "data_dir": str(workdir), "prepare_s": round(time.perf_counter() - started, 1)}
+    with demo_catalogue(args.data_dir.resolve() if args.data_dir else None, prefix="crossfade-bench-subsonic-") as workdir:
+        _player_account()
+        return _run(args, workdir, prepare_s=time.perf_counter() - started)
+
+
+def _run(args: argparse.Namespace, workdir: Path, *, prepare_s: float) -> dict:
+    result: dict = {"cpu_count": os.cpu_count(), "data_dir": str(workdir), "prepare_s": round(prepare_s, 1)}
     port = args.port or _free_port()
     env = {**os.environ, "CROSSFADE_DATA_DIR": str(workdir)}
     # The production server (gunicorn, DEBUG off), as a household runs it; its own session, so all of it stops at the end.
