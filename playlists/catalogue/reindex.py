@@ -43,10 +43,10 @@ logger = logging.getLogger(__name__)
 #: Lyrics are encoded this many at a time (audio one file at a time).
 LYRICS_BATCH = 16
 #: Rows per step of a streamed index build (read from the database, whitened, coded, added to the
-#: fused index). Each step's temporaries are a few copies of the step's float32 rows: at 100,000
-#: rows of the product's 400 + 512 dims they added ~1.5 GB to a 1,000,000-track build's peak
-#: (bench.playlist, bench.reindex --stored; docs/performance.md); 20,000 keep them near 0.3 GB
-#: and still hand FAISS and BLAS blocks large enough to run at full speed.
+#: fused index). Each step's temporaries are a few float32 copies of its rows: at 100,000 rows of
+#: the fused 912 dims, ~365 MB each (over 1 GB in a step), at 20,000 a fifth of that, and FAISS
+#: and BLAS still get blocks large enough to run at full speed. The 1,000,000-track build of
+#: bench.playlist peaked at 2,196 MB with it (docs/performance.md; 4.4 GB before, with 100,000).
 BUILD_CHUNK_ROWS = 20_000
 
 #: ``step(track_id, modality, outcome)`` after each stored embedding; ``outcome`` is "embedded" or "failed".
