@@ -394,7 +394,7 @@ class HybridIndex:
             universe, scores = self.track_ids(), self._scores_all(full, weights)
         else:
             universe = self._candidates(full, weights, int(k))
-            scores = pair_scores(full, self.vectors_of(universe), weights) if universe.size else np.zeros((0, queries), np.float32)
+            scores = self._stored_scores(full, universe, weights) if universe.size else np.zeros((0, queries), np.float32)
         if universe.size == 0:
             return np.zeros(0, np.int64)
         scores = np.where(np.isnan(scores), -np.inf, scores)
@@ -504,7 +504,7 @@ class HybridIndex:
             candidates, scores = self.track_ids(), self._scores_all(seed_vectors, weights)
         else:
             candidates = self._candidates(seed_vectors, weights, k + int(banned.size))
-            scores = pair_scores(seed_vectors, self.vectors_of(candidates), weights)
+            scores = self._stored_scores(seed_vectors, candidates, weights)
         if banned.size:
             keep = ~np.isin(candidates, banned)
             candidates, scores = candidates[keep], scores[keep]
@@ -523,6 +523,30 @@ class HybridIndex:
             return short[final], exact_scores[final]
         order = order[usable[order]][:k]
         return candidates[order], mean_scores[order]
+
+    def _stored_scores(self, seed_vectors: dict[str, tuple[np.ndarray, np.ndarray]], ids: np.ndarray, weights: Mapping[str, float]) -> np.ndarray:
+        """``pair_scores(seed_vectors, self.vectors_of(ids), weights)`` computed from the stored rows in place: float32 ``(c, s)``, NaN where unscored.
+
+        8-bit codes are scored without a decoded copy (:meth:`VectorStore.inner`), and only
+        the rows a modality holds are read.
+        """
+        seeds_count = next(iter(seed_vectors.values()))[0].shape[0] if seed_vectors else 0
+        numerator = np.zeros((ids.size, seeds_count), np.float32)
+        denominator = np.zeros((ids.size, seeds_count), np.float32)
+        for modality, index in self.indexes.items():
+            weight = weights.get(modality, 0.0)
+            seeds, present = seed_vectors[modality]
+            if weight <= 0 or not present.any():
+                continue
+            rows = index.store.rows(ids)
+            has = rows >= 0
+            if not has.any():
+                continue
+            cosines = index.store.inner(rows[has], seeds)
+            numerator[has] += weight * np.where(present[None, :], cosines, 0.0)
+            denominator[has] += weight * present[None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(denominator > 0, numerator / denominator, np.nan).astype(np.float32)
 
     def _scores_all(self, seed_vectors: dict[str, tuple[np.ndarray, np.ndarray]], weights: Mapping[str, float]) -> np.ndarray:
         """Exact hybrid scores of every track (in :meth:`track_ids` order) against the seeds: float32 ``(n, s)``, NaN where unscored."""

@@ -517,6 +517,20 @@ class VectorStore:
         """float32 ``(len(rows), dim)`` copies of the stored rows (``rows`` all valid)."""
         return self._decode(self.vectors[rows])
 
+    def inner(self, rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        """float32 ``(len(rows), q)``: the stored rows (``rows`` all valid) against float32 ``queries`` ``(q, dim)``.
+
+        8-bit codes are scored without decoding them:
+        ``(low + code * step) . query = code . (step * query) + low . query``.
+        """
+        queries = np.asarray(queries, dtype=np.float32)
+        if self.storage == "sq8":
+            assert self.quantiser is not None
+            codes = self.vectors[rows]
+            scaled = np.ascontiguousarray((queries * self.quantiser.step).T)
+            return (codes.astype(np.float32) @ scaled + queries @ self.quantiser.low).astype(np.float32, copy=False)
+        return (self.gather(rows) @ queries.T).astype(np.float32, copy=False)
+
     def block(self, start: int, stop: int) -> np.ndarray:
         """float32 ``(stop - start, dim)`` of rows ``start:stop`` (exact scans convert a block at a time)."""
         return self._decode(self.vectors[start:stop])
