@@ -294,8 +294,9 @@ def test_ivf_probing_few_lists_still_finds_clustered_neighbours(rng):
 def test_the_backend_follows_the_catalogue_size():
     assert backend_params(5_000, 584).backend == "flat"
     large = backend_params(1_000_000, 584)
-    assert large.backend == "ivf" and large.codec == "PQ292x4fs" and large.nlist == 1000 and large.storage == "sq8"
-    assert large.nprobe == 8 and large.oversample == 3
+    assert large.backend == "ivf" and large.codec == "PQ146x4fs" and large.nlist == 1000 and large.storage == "sq8"
+    assert large.nprobe == 8 and large.oversample == 2 and large.single_lists == 0.5
+    assert backend_params(100_000, 584).single_lists == 1.0
     assert backend_params(1_000_000, 583).codec == "PQ53x4fs"  # sub-quantisers divide the dimension
     assert backend_params(100_000, 584).codec == "SQ8"
     assert backend_params(100, 584, backend="hnsw").backend == "hnsw"
