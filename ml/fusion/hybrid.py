@@ -31,7 +31,7 @@ import numpy as np
 
 from ml.config import MODALITIES
 from ml.errors import IndexMismatchError, MLError
-from ml.fusion.index import COMPRESSED_MIN, AnnIndex, BackendParams, IdSubset, VectorIndex, backend_params, ids_nearly_dense
+from ml.fusion.index import COMPRESSED_MIN, AnnIndex, BackendParams, IdSubset, SearchJob, VectorIndex, backend_params, ids_nearly_dense
 from ml.fusion.learned import FusionModel
 from ml.fusion.sources import ArraySource, VectorSource, rows_gather
 from ml.scoring import balance_weights, pair_scores
@@ -52,8 +52,9 @@ FUSED_CANDIDATES_PER_RESULT = 2
 #: tracks that have only that modality (instrumentals, lyric-only entries).
 MODALITY_CANDIDATES_PER_RESULT = 1
 #: Where candidates are ranked with 8-bit codes, the best ``k`` plus this many are
-#: re-scored from exact copies before the final cut (bench.index at 1,000,000, docs/index.md).
-EXACT_SHORTLIST_EXTRA = 25
+#: re-scored from exact copies before the final cut. bench.index at 1,000,000 (400/512-d, 300 seeds, against
+#: the same index with 60 extra, 48 lists, 6x candidates): 25 extra 0.9999 of that top 50, 15 0.9997, 5 0.9991.
+EXACT_SHORTLIST_EXTRA = 15
 #: A direction (a taste model's weights) is not a track: its best tracks sit at
 #: the edge of the catalogue, in lists whose centres need not score highest, so
 #: :meth:`HybridIndex.linear_candidates` visits this many times more lists.
@@ -395,7 +396,7 @@ class HybridIndex:
             universe, scores = self.track_ids(), self._scores_all(full, weights)
         else:
             universe = self._candidates(full, weights, int(k))
-            scores = pair_scores(full, self.vectors_of(universe), weights) if universe.size else np.zeros((0, queries), np.float32)
+            scores = self._stored_scores(full, universe, weights) if universe.size else np.zeros((0, queries), np.float32)
         if universe.size == 0:
             return np.zeros(0, np.int64)
         scores = np.where(np.isnan(scores), -np.inf, scores)
@@ -505,7 +506,7 @@ class HybridIndex:
             candidates, scores = self.track_ids(), self._scores_all(seed_vectors, weights)
         else:
             candidates = self._candidates(seed_vectors, weights, k + int(banned.size))
-            scores = pair_scores(seed_vectors, self.vectors_of(candidates), weights)
+            scores = self._stored_scores(seed_vectors, candidates, weights)
         if banned.size:
             keep = ~np.isin(candidates, banned)
             candidates, scores = candidates[keep], scores[keep]
@@ -524,6 +525,30 @@ class HybridIndex:
             return short[final], exact_scores[final]
         order = order[usable[order]][:k]
         return candidates[order], mean_scores[order]
+
+    def _stored_scores(self, seed_vectors: dict[str, tuple[np.ndarray, np.ndarray]], ids: np.ndarray, weights: Mapping[str, float]) -> np.ndarray:
+        """``pair_scores(seed_vectors, self.vectors_of(ids), weights)`` computed from the stored rows in place: float32 ``(c, s)``, NaN where unscored.
+
+        8-bit codes are scored without a decoded copy (:meth:`VectorStore.inner`), and only
+        the rows a modality holds are read.
+        """
+        seeds_count = next(iter(seed_vectors.values()))[0].shape[0] if seed_vectors else 0
+        numerator = np.zeros((ids.size, seeds_count), np.float32)
+        denominator = np.zeros((ids.size, seeds_count), np.float32)
+        for modality, index in self.indexes.items():
+            weight = weights.get(modality, 0.0)
+            seeds, present = seed_vectors[modality]
+            if weight <= 0 or not present.any():
+                continue
+            rows = index.store.rows(ids)
+            has = rows >= 0
+            if not has.any():
+                continue
+            cosines = index.store.inner(rows[has], seeds)
+            numerator[has] += weight * np.where(present[None, :], cosines, 0.0)
+            denominator[has] += weight * present[None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(denominator > 0, numerator / denominator, np.nan).astype(np.float32)
 
     def _scores_all(self, seed_vectors: dict[str, tuple[np.ndarray, np.ndarray]], weights: Mapping[str, float]) -> np.ndarray:
         """Exact hybrid scores of every track (in :meth:`track_ids` order) against the seeds: float32 ``(n, s)``, NaN where unscored."""
@@ -587,27 +612,36 @@ class HybridIndex:
         oversample = max(1, int(fused.params.oversample))
         wanted_both = oversample * max(MIN_CANDIDATES, int(FUSED_CANDIDATES_PER_RESULT * k))
         wanted_single = oversample * max(MIN_CANDIDATES, int(MODALITY_CANDIDATES_PER_RESULT * k))
-        found: list[np.ndarray] = [np.zeros(0, np.int64)]
+        jobs: list[SearchJob] = []
+        single_lists = max(1, round(float(fused.params.single_lists) * int(fused.params.nprobe))) if fused.params.nprobe else 0
+        # Every query is the seeds' modality blocks, scaled: their products with the coarse
+        # centroids are computed once per modality and combined (the centroids are read once).
+        offsets = dict(zip(self.indexes, np.cumsum([0, *(index.dim for index in self.indexes.values())]).tolist()))
+        coarse = {m: fused.coarse_scores(seed_vectors[m][0], offsets[m]) for m in active} if fused.routes_by_centroids else {}
 
-        def search(blocks: Mapping[str, np.ndarray], rows: np.ndarray, wanted: int, only: IdSubset) -> None:
+        def search(scales: Mapping[str, float], rows: np.ndarray, wanted: int, only: IdSubset, lists: int = 0) -> None:
             if not rows.any() or len(only) == 0:
                 return
             query = np.concatenate(
-                [blocks[m][rows] if m in blocks else np.zeros((int(rows.sum()), index.dim), np.float32) for m, index in self.indexes.items()], axis=1
+                [scales[m] * seed_vectors[m][0][rows] if m in scales else np.zeros((int(rows.sum()), index.dim), np.float32) for m, index in self.indexes.items()], axis=1
             )
-            ids, _ = fused.search(np.ascontiguousarray(query, dtype=np.float32), wanted, only=only)
-            found.append(ids.reshape(-1))
+            scores: np.ndarray | None = None
+            for m in scales if coarse else ():
+                scores = scales[m] * coarse[m][rows] if scores is None else scores + scales[m] * coarse[m][rows]
+            jobs.append(SearchJob(np.ascontiguousarray(query, dtype=np.float32), wanted, only, lists, scores))
 
         both_present = np.all([seed_vectors[m][1] for m in active], axis=0) if len(active) == 2 else np.zeros(0, bool)
         if len(active) == 2:
-            search({m: weights[m] * seed_vectors[m][0] for m in active}, both_present, wanted_both, groups["both"])
+            search({m: weights[m] for m in active}, both_present, wanted_both, groups["both"])
         for modality in active:
-            vectors, has = seed_vectors[modality]
+            has = seed_vectors[modality][1]
             if len(active) == 2:
-                search({modality: vectors}, has & both_present, wanted_single, groups[f"only_{modality}"])
+                search({modality: 1.0}, has & both_present, wanted_single, groups[f"only_{modality}"], single_lists)
                 has = has & ~both_present
             # A seed with only this modality is compared with every track on it alone.
-            search({modality: vectors}, has, wanted_both, groups[f"has_{modality}"])
+            search({modality: 1.0}, has, wanted_both, groups[f"has_{modality}"])
+        # One coarse pass for every search, then each scans its own lists.
+        found = [np.zeros(0, np.int64), *(ids.reshape(-1) for ids in fused.search_many(jobs))]
         merged = np.unique(np.concatenate(found))
         return merged[merged >= 0]
 

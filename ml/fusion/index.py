@@ -33,7 +33,7 @@ import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
@@ -113,6 +113,10 @@ class BackendParams:
     #: candidates per result by this (4-bit fast-scan PQ ranks less exactly than
     #: scalar quantisation, but scans ~6x faster, so it can afford more).
     oversample: int = 1
+    #: Share of ``nprobe`` a hybrid search visits for the single-modality tracks
+    #: (instrumentals, lyric-only entries) of a seed with both modalities: their lists
+    #: hold few of them, so half the lists cost little recall (bench.index at 1,000,000).
+    single_lists: float = 1.0
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -129,10 +133,12 @@ def backend_params(count: int, dim: int, *, backend: str = "auto", overrides: Ma
     1,000 at 1,000,000) and trains k-means on 64 points a list for 10
     iterations. Up to :data:`FLOAT16_MIN` vectors its codec is 8-bit scalar
     quantisation and it visits 4 lists; above, where the refine vectors are
-    stored as float16, it is 4-bit fast-scan PQ over 2-d sub-vectors
-    (``PQ<dim/2>x4fs``: 1,000,000 x 584-d fused codes take 140 MiB; SIMD
-    scans ~6x faster than 4-bit SQ) visiting 8 lists, with 3x the hybrid
-    candidates (:attr:`BackendParams.oversample`). Measured with
+    stored as 8-bit codes, it is 4-bit fast-scan PQ over 4-d sub-vectors
+    (``PQ<dim/4>x4fs``: 1,000,000 x 912-d fused codes take 109 MiB; SIMD
+    scans ~6x faster than 4-bit SQ; at 1,000,000 x 400/512-d it ranked the
+    same top 50 as 2-d sub-vectors, 0.9999 of a 48-list search, in half the
+    codes) visiting 8 lists (half of them for single-modality tracks), with
+    2x the hybrid candidates (:attr:`BackendParams.oversample`). Measured with
     ``python -m bench.index`` (figures in ``docs/index.md``).
     """
     if backend == "auto":
@@ -148,10 +154,10 @@ def backend_params(count: int, dim: int, *, backend: str = "auto", overrides: Ma
         # (PQ146 over 584 dims at N = 100,000) and 4-bit SQ scans slowly (p50 4.8-6.2 ms
         # at N = 1,000,000); 4-bit fast-scan PQ trains in seconds and scans in SIMD registers.
         params = BackendParams(
-            "ivf", nlist=nlist, codec=f"PQ{_pq_m(dim, per=2)}x4fs" if large else "SQ8",
+            "ivf", nlist=nlist, codec=f"PQ{_pq_m(dim, per=4)}x4fs" if large else "SQ8",
             nprobe=min(nlist, IVF_NPROBE_FASTSCAN if large else IVF_NPROBE), refine=8,
             train_size=min(count, IVF_TRAIN_PER_LIST * nlist), storage="sq8" if large else "float32",
-            oversample=IVF_OVERSAMPLE_FASTSCAN if large else 1,
+            oversample=IVF_OVERSAMPLE_FASTSCAN if large else 1, single_lists=IVF_SINGLE_LISTS_FASTSCAN if large else 1.0,
         )
     else:
         params = BackendParams("hnsw", m=32, ef_construction=80, ef_search=128, refine=8, storage="sq8" if count > COMPRESSED_MIN else "float32")
@@ -172,7 +178,11 @@ IVF_NPROBE = 4
 #: (2x to 6x all equal; each step costs ~0.4 ms); 3x is margin for real catalogues,
 #: whose neighbours are less clearly separated than the synthetic clusters.
 IVF_NPROBE_FASTSCAN = 8
-IVF_OVERSAMPLE_FASTSCAN = 3
+#: 400/512-d at 1,000,000 (one saved build, 300 seeds, against the same index searched
+#: with 48 lists and 6x candidates): 3x and 2x candidates both 0.9999 of that top 50, 1x 0.983.
+IVF_OVERSAMPLE_FASTSCAN = 2
+#: Half the lists for single-modality tracks: 0.9999 of that top 50 (a quarter: 0.9994).
+IVF_SINGLE_LISTS_FASTSCAN = 0.5
 IVF_TRAIN_PER_LIST = 64
 
 
@@ -307,8 +317,11 @@ class ExactRows:
         width = self.dim * 2
         out = np.empty((rows.size, self.dim), np.float16)
         fd, offset = self._fd, self._offset
-        for position, row in enumerate(rows.tolist()):
-            out[position] = np.frombuffer(os.pread(fd, width, offset + row * width), dtype=np.float16)
+        buffer = memoryview(out.data).cast("B")
+        # One read per row straight into the result (no bytes object per row); rows in file order.
+        order = np.argsort(rows, kind="stable")
+        for position, row in zip(order.tolist(), rows[order].tolist()):
+            os.preadv(fd, [buffer[position * width : (position + 1) * width]], offset + row * width)
         return out.astype(np.float32)
 
     def save(self, path: Path) -> None:
@@ -517,6 +530,20 @@ class VectorStore:
         """float32 ``(len(rows), dim)`` copies of the stored rows (``rows`` all valid)."""
         return self._decode(self.vectors[rows])
 
+    def inner(self, rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        """float32 ``(len(rows), q)``: the stored rows (``rows`` all valid) against float32 ``queries`` ``(q, dim)``.
+
+        8-bit codes are scored without decoding them:
+        ``(low + code * step) . query = code . (step * query) + low . query``.
+        """
+        queries = np.asarray(queries, dtype=np.float32)
+        if self.storage == "sq8":
+            assert self.quantiser is not None
+            codes = self.vectors[rows]
+            scaled = np.ascontiguousarray((queries * self.quantiser.step).T)
+            return (codes.astype(np.float32) @ scaled + queries @ self.quantiser.low).astype(np.float32, copy=False)
+        return (self.gather(rows) @ queries.T).astype(np.float32, copy=False)
+
     def block(self, start: int, stop: int) -> np.ndarray:
         """float32 ``(stop - start, dim)`` of rows ``start:stop`` (exact scans convert a block at a time)."""
         return self._decode(self.vectors[start:stop])
@@ -605,6 +632,30 @@ class IdSubset:
         return inside & self.member[np.where(inside, ids, 0)]
 
 
+@dataclass(frozen=True)
+class SearchJob:
+    """One search of :meth:`AnnIndex.search_many`: float32 ``queries`` ``(rows, dim)``, the ``k`` best of each,
+    only ids in ``only`` (None: every id), visiting ``lists`` inverted lists (0: the index's ``nprobe``)."""
+
+    queries: np.ndarray
+    k: int
+    only: "IdSubset | None" = None
+    lists: int = 0
+    #: The queries' inner products with the coarse centroids, float32 ``(rows, nlist)``, when the caller has
+    #: them (:meth:`AnnIndex.coarse_scores`: several queries built from the same blocks share one product).
+    coarse: np.ndarray | None = None
+
+
+def _centroids_of(ivf: faiss.IndexIVF) -> np.ndarray | None:
+    """The coarse centroids of an IVF index with a flat inner-product quantiser, transposed: float32 ``(dim, nlist)``; else None."""
+    import faiss
+
+    quantizer = faiss.downcast_index(ivf.quantizer)
+    if not isinstance(quantizer, faiss.IndexFlat) or quantizer.metric_type != faiss.METRIC_INNER_PRODUCT or quantizer.ntotal != ivf.nlist:
+        return None
+    return np.ascontiguousarray(quantizer.reconstruct_n(0, int(ivf.nlist)).T, dtype=np.float32)
+
+
 def _inverted_lists(ivf: faiss.IndexIVF) -> faiss.InvertedLists | None:
     """The IVF index's inverted lists as their concrete class (``OnDiskInvertedLists`` when memory-mapped)."""
     import faiss
@@ -636,6 +687,8 @@ class AnnIndex:
         self.params = params
         # ``ivf``: the index_factory index; ``hnsw``: an IndexIDMap over an IndexHNSWSQ.
         self._index: faiss.Index | None = None
+        #: ``ivf``: the coarse centroids transposed, float32 ``(dim, nlist)`` (:meth:`coarse_scores`).
+        self._centroids: np.ndarray | None = None
 
     @property
     def trained(self) -> bool:
@@ -682,6 +735,7 @@ class AnnIndex:
             index.train(vectors)
             ivf.nprobe = max(1, min(self.params.nprobe, nlist))
             self._index = index
+            self._centroids = _centroids_of(ivf)
         else:
             # faiss's stubs ask for a ScalarQuantizer; the constructor takes its quantizer type.
             inner = faiss.IndexHNSWSQ(self.dim, faiss.ScalarQuantizer.QT_8bit, self.params.m, faiss.METRIC_INNER_PRODUCT)  # type: ignore[arg-type]
@@ -736,6 +790,65 @@ class AnnIndex:
         else:
             scores, ids = self._index.search(queries, int(k), params=self._search_params(self._index, only, max(1, int(effort))))
         return ids, scores
+
+    def search_many(self, jobs: Sequence[SearchJob]) -> list[np.ndarray]:
+        """Candidate ids of several searches at once: for each job, int64 ``(rows, job.k)``, ``-1`` padded.
+
+        Each :class:`SearchJob` has its own queries, ``k``, id subset and lists
+        to visit. For ``ivf`` a job's lists come from its coarse scores (given,
+        or :meth:`coarse_scores` of its queries), then FAISS scans only those
+        lists (``search_preassigned``); ``hnsw`` searches job by job.
+        """
+        import faiss
+
+        _set_threads()
+        empty = [np.full((job.queries.shape[0], 0), -1, np.int64) for job in jobs]
+        if self._index is None or len(self) == 0 or not jobs:
+            return empty
+        if self.params.backend != "ivf" or self._centroids is None:
+            return [self.search(job.queries, job.k, only=job.only)[0] for job in jobs]
+        ivf = faiss.extract_index_ivf(self._index)
+        nlist = int(ivf.nlist)
+        results: list[np.ndarray] = []
+        for job in jobs:
+            queries = np.ascontiguousarray(job.queries, dtype=np.float32)
+            rows = queries.shape[0]
+            scores = job.coarse if job.coarse is not None else self.coarse_scores(queries)
+            nprobe = max(1, min(nlist, int(job.lists or ivf.nprobe)))
+            assign = np.argpartition(-scores, nprobe - 1, axis=1)[:, :nprobe] if nprobe < nlist else np.broadcast_to(np.arange(nlist), (rows, nlist))
+            assign = np.ascontiguousarray(assign, dtype=np.int64)
+            centroid_scores = np.ascontiguousarray(np.take_along_axis(scores, assign, axis=1), dtype=np.float32)
+            params = faiss.SearchParametersIVF()
+            params.nprobe = nprobe
+            if job.only is not None:
+                params.sel = job.only.selector
+            k = int(job.k)
+            distances = np.empty((rows, k), np.float32)
+            labels = np.empty((rows, k), np.int64)
+            # The SWIG call itself: faiss's Python wrapper of search_preassigned refuses search parameters.
+            ivf.search_preassigned_c(  # type: ignore[attr-defined]
+                rows, faiss.swig_ptr(queries), k, faiss.swig_ptr(assign), faiss.swig_ptr(centroid_scores),
+                faiss.swig_ptr(distances), faiss.swig_ptr(labels), False, params,
+            )
+            results.append(labels)
+        return results
+
+    @property
+    def routes_by_centroids(self) -> bool:
+        """Whether :meth:`coarse_scores` can score queries against the coarse centroids (``ivf`` with a flat quantiser)."""
+        return self._centroids is not None
+
+    def coarse_scores(self, block: np.ndarray, start: int = 0) -> np.ndarray:
+        """Inner products with every coarse centroid of queries that are ``block`` (float32 ``(rows, width)``)
+        in dimensions ``start:start + width`` and zero elsewhere: float32 ``(rows, nlist)`` (``ivf`` only).
+
+        Reading the centroids is most of the cost (3.6 MB at 1,000 lists of 912-d), so
+        queries made of the same blocks (a seed's modalities, weighted) share these products.
+        """
+        if self._centroids is None:
+            raise VectorIndexError("coarse scores need an IVF index with a flat coarse quantiser")
+        block = np.asarray(block, dtype=np.float32)
+        return np.asarray(block @ self._centroids[start : start + block.shape[1]], dtype=np.float32)
 
     def _search_params(self, index: faiss.Index, only: "IdSubset | None", effort: int = 1) -> faiss.SearchParameters:
         import faiss
@@ -795,6 +908,7 @@ class AnnIndex:
                 # (100,000 tracks beside three busy loops: p50 11.9 ms, 1.76 ms without prefetch).
                 # The pages are in the page cache or one fault away; prefetching buys nothing here.
                 lists.prefetch_nthread = 0
+            ann._centroids = _centroids_of(ivf)
         else:
             _hnsw_graph(index).efSearch = params.ef_search
         ann._index = index

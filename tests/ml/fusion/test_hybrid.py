@@ -200,3 +200,18 @@ def test_a_served_mid_size_index_maps_its_fused_lists_without_prefetch(rng, tmp_
     served = HybridIndex.load(tmp_path / "v")
     assert served.fused.lists_memory_mapped and served.fused.prefetch_threads == 0
     assert all(index._ann.prefetch_threads == 0 for index in served.indexes.values() if index._ann is not None)
+
+
+def test_candidate_scores_from_stored_codes_equal_pair_scores_of_their_vectors(rng):
+    vectors = clustered_catalogue(rng, n=1200)
+    index = HybridIndex.build(vectors, {"audio": "a", "lyrics": "l"}, backend="ivf", overrides=FASTSCAN_CODES)
+    assert index.reranks_exactly
+    universe = index.track_ids()
+    seeds = index.vectors_of(universe[[0, 7, 500]], exact=True)
+    candidates = universe[::4]
+    for balance in (0.0, 0.3, 1.0):
+        weights = balance_weights(balance)
+        expected = pair_scores(seeds, index.vectors_of(candidates), weights)
+        got = index._stored_scores(seeds, candidates, weights)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+        np.testing.assert_allclose(np.nan_to_num(got), np.nan_to_num(expected), atol=1e-5)

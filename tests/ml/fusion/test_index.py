@@ -294,8 +294,9 @@ def test_ivf_probing_few_lists_still_finds_clustered_neighbours(rng):
 def test_the_backend_follows_the_catalogue_size():
     assert backend_params(5_000, 584).backend == "flat"
     large = backend_params(1_000_000, 584)
-    assert large.backend == "ivf" and large.codec == "PQ292x4fs" and large.nlist == 1000 and large.storage == "sq8"
-    assert large.nprobe == 8 and large.oversample == 3
+    assert large.backend == "ivf" and large.codec == "PQ146x4fs" and large.nlist == 1000 and large.storage == "sq8"
+    assert large.nprobe == 8 and large.oversample == 2 and large.single_lists == 0.5
+    assert backend_params(100_000, 584).single_lists == 1.0
     assert backend_params(1_000_000, 583).codec == "PQ53x4fs"  # sub-quantisers divide the dimension
     assert backend_params(100_000, 584).codec == "SQ8"
     assert backend_params(100, 584, backend="hnsw").backend == "hnsw"
@@ -349,3 +350,46 @@ def test_memory_mapped_ivf_lists_are_searched_without_prefetch_threads(rng, tmp_
     assert served.search(vectors[:3], 5)[0][:, 0].tolist() == [0, 1, 2]
     in_ram = VectorIndex.load(tmp_path / "i", mmap=False)
     assert not in_ram._ann.lists_memory_mapped and in_ram._ann.prefetch_threads == 0
+
+
+@pytest.mark.parametrize("codec", ["SQ8", "PQfs"], ids=["ivf-sq8", "ivf-fastscan"])
+def test_search_many_finds_what_one_search_at_a_time_finds(rng, codec):
+    """Lists chosen from shared coarse products (given or computed) scan exactly as a plain search does."""
+    from ml.fusion.index import AnnIndex, BackendParams, IdSubset, SearchJob
+
+    clusters = rng.standard_normal((20, 16))
+    vectors = l2_normalise(clusters[rng.integers(0, 20, 2000)] + 0.3 * rng.standard_normal((2000, 16))).astype(np.float32)
+    ids = np.arange(2000, dtype=np.int64) * 2 + 5
+    ann = AnnIndex(16, BackendParams("ivf", nlist=20, codec=codec, nprobe=4))
+    ann.train(vectors)
+    ann.add(ids, vectors)
+    assert ann.routes_by_centroids
+    subset = IdSubset(ids[::3])
+    queries = vectors[:3]
+    # A query that is its first 6 dimensions, zero elsewhere: its coarse scores from that block alone.
+    block_query = np.concatenate([queries[:, :6], np.zeros((3, 10), np.float32)], axis=1)
+    jobs = [
+        SearchJob(queries, 30),
+        SearchJob(queries, 30, only=subset),
+        SearchJob(queries, 30, lists=2),
+        SearchJob(block_query, 30, coarse=ann.coarse_scores(queries[:, :6], 0)),
+    ]
+    found = ann.search_many(jobs)
+    np.testing.assert_array_equal(found[0], ann.search(queries, 30)[0])
+    np.testing.assert_array_equal(found[1], ann.search(queries, 30, only=subset)[0])
+    assert np.isin(found[1][found[1] >= 0], ids[::3]).all()
+    np.testing.assert_array_equal(found[3], ann.search(block_query, 30)[0])
+    # A job's own number of lists: what the index finds visiting that many.
+    ann.set_search(nprobe=2)
+    np.testing.assert_array_equal(found[2], ann.search(queries, 30)[0])
+
+
+def test_sq8_codes_score_in_place_as_their_decoded_vectors(rng):
+    index = VectorIndex(32, params=backend_params(0, 32, backend="flat", overrides={"storage": "sq8"}))
+    vectors = l2_normalise(rng.standard_normal((400, 32))).astype(np.float32)
+    index.add(np.arange(400, dtype=np.int64), vectors)
+    queries = l2_normalise(rng.standard_normal((3, 32))).astype(np.float32)
+    rows = np.array([5, 399, 0, 17])
+    np.testing.assert_allclose(index.store.inner(rows, queries), index.store.gather(rows) @ queries.T, atol=1e-5)
+    # And within the codes' rounding of the exact cosines.
+    np.testing.assert_allclose(index.store.inner(rows, queries), vectors[rows] @ queries.T, atol=2e-2)
