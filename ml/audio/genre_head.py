@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from ml.embedder import l2_normalise
 from ml.audio.train import TrainingError
+from ml.embedder import l2_normalise
 from ml.errors import EmbedderError
 from ml.metrics import neighbour_precision
 from ml.whitening import whitener_fit
@@ -53,8 +53,10 @@ logger = logging.getLogger(__name__)
 
 ARCHITECTURE = "genre-head"
 FORMAT_VERSION = 1
-#: Weights of the discriminant coordinates the inner cross-validation chooses from.
-ALPHAS: tuple[float, ...] = (0.5, 1.0, 1.5)
+#: Weights of the discriminant coordinates the inner cross-validation chooses from. On Emotify a grid
+#: ending at 1.5 had its edge chosen in every fold (held-out genre p@10 0.719); up to 3.0 the inner test
+#: picks 2 or 3 (0.724 on the same folds).
+ALPHAS: tuple[float, ...] = (1.0, 1.5, 2.0, 3.0)
 SHRINKAGE = 0.5
 KS: tuple[int, ...] = (5, 10)
 
@@ -283,7 +285,8 @@ def genre_head_train(
     version = version or time.strftime("genre-head-%Y%m%d-%H%M%S", time.gmtime())
     folder = Path(out_dir) / version
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez(folder / "head.npz", **head.arrays())
+    arrays: dict[str, Any] = dict(head.arrays())
+    np.savez(folder / "head.npz", **arrays)
     description = {
         "format_version": FORMAT_VERSION,
         "architecture": ARCHITECTURE,
