@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-
-from django.conf import settings
-
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 
 from ml.audio.train import TrainConfig, TrainingError, TrainResult, audio_cnn_train
 from ml.errors import MLError
