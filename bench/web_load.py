@@ -17,8 +17,14 @@ after the other, ``--clients`` threads drive each scenario for at most
 - ``likers``: ``POST /api/tracks/<id>/rating`` (token), like and dislike in turn
 
 and prints JSON: per scenario requests, requests/s, p50/p95/p99 in ms and
-errors (non-2xx answers and failed connections); the load average before
-and after; the resident memory of each web worker process after the load.
+errors (non-2xx answers and failed connections), and the CPU the load
+generator itself used per request (it shares the machine's cores with the
+server); the load average before and after; the resident memory of each web
+worker process after the load. Each client is one kept-alive HTTP/1.1
+connection through the standard library's ``http.client`` (a real HTTP
+client over loopback, at a fraction of ``requests``' CPU per request); the
+login that gives the page clients their session cookie is made with
+``requests``, as a browser would, before any timing.
 ``--server runserver`` measures Django's development server the same way
 (``--checkout`` lets it measure another checkout, e.g. an export of main).
 Everything talks to 127.0.0.1 only, and the server is stopped at the end.
@@ -26,6 +32,7 @@ Everything talks to 127.0.0.1 only, and the server is stopped at the end.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
@@ -41,6 +48,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlencode
 
 import requests
 
@@ -107,6 +115,50 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], *, timeout: float = 
     raise SystemExit(f"the server did not answer within {timeout:.0f} s")
 
 
+class ConnectionClosed(ConnectionError):
+    """The server closed a kept-alive connection (idle past its keep-alive) before answering."""
+
+
+class Client:
+    """One client: a kept-alive HTTP/1.1 connection to the server on 127.0.0.1, with fixed headers (cookie or token)."""
+
+    def __init__(self, port: int, headers: dict[str, str]) -> None:
+        self.port = port
+        self.headers = headers
+        self.connection: http.client.HTTPConnection | None = None
+
+    def send(self, method: str, path: str, *, query: dict[str, object] | None = None, json_body: object = None) -> int:
+        """The HTTP status of one request; the whole answer is read, as a browser would. Raises :class:`ConnectionClosed`
+        when a kept-alive connection turned out closed (the caller may send again), ``OSError`` for other failures."""
+        if query:
+            path = f"{path}?{urlencode(query)}"
+        headers = dict(self.headers)
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
+        reused = self.connection is not None
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            response.read()
+        except (http.client.HTTPException, OSError) as error:
+            self.close()
+            if reused and isinstance(error, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)):
+                raise ConnectionClosed(str(error)) from error
+            raise OSError(f"{type(error).__name__}: {error}") from error
+        if response.will_close:
+            self.close()
+        return response.status
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
 def _signed_in(base: str) -> requests.Session:
     session = requests.Session()
     page = session.get(base + "accounts/login/", timeout=30)
@@ -129,6 +181,9 @@ def _drive(clients: int, seconds: float, budget: int, request: Callable[[int, in
     An idempotent request that finds its kept-alive connection closed by the
     server (idle past its keep-alive) is sent once more, as browsers do; such
     retries are counted (``retried``) and their time is in the latency.
+    ``client_cpu_ms_per_request`` is this process's CPU (user + system) over
+    the run divided by the requests: what the load generator takes from the
+    cores the server also runs on.
     """
     outcome = Outcome()
     counter = iter(range(budget))
@@ -145,16 +200,17 @@ def _drive(clients: int, seconds: float, budget: int, request: Callable[[int, in
             try:
                 try:
                     status, ok = request(number, n)
-                except requests.ConnectionError:
+                except ConnectionClosed:
                     if not idempotent:
                         raise
                     with outcome.lock:
                         outcome.retried += 1
                     status, ok = request(number, n)
-            except requests.RequestException as error:
+            except OSError as error:
                 status, ok = type(error).__name__, False
             outcome.add(time.perf_counter() - started, status, ok)
 
+    cpu_before = os.times()
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
@@ -162,6 +218,8 @@ def _drive(clients: int, seconds: float, budget: int, request: Callable[[int, in
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
+    cpu_after = os.times()
+    client_cpu_s = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     latencies = sorted(outcome.latencies)
 
     def percentile(q: float) -> float:
@@ -178,6 +236,7 @@ def _drive(clients: int, seconds: float, budget: int, request: Callable[[int, in
         "errors": outcome.errors,
         "retried": outcome.retried,
         "statuses": outcome.statuses,
+        "client_cpu_ms_per_request": round(1000 * client_cpu_s / len(latencies), 2) if latencies else 0.0,
     }
 
 
@@ -258,22 +317,21 @@ def main(argv: list[str] | None = None) -> int:
         tracks: list[int] = fixture["tracks"]
         bearer = {"Authorization": f"Bearer {fixture['token']}"}
         words = ["sea", "night", "love", "road", "rain", "fire", "home", "dance"]
-        sessions = [_signed_in(base) for _ in range(args.clients)]
-        apis = [requests.Session() for _ in range(args.clients)]
-        for api in apis:
-            api.headers.update(bearer)
+        # Each page client is a browser signed in once (its own session); each API client sends the token.
+        sessions = [Client(port, {"Cookie": "; ".join(f"{k}={v}" for k, v in _signed_in(base).cookies.items())}) for _ in range(args.clients)]
+        apis = [Client(port, bearer) for _ in range(args.clients)]
 
-        def ok(response: requests.Response) -> tuple[str, bool]:
-            return str(response.status_code), 200 <= response.status_code < 300
+        def ok(status: int) -> tuple[str, bool]:
+            return str(status), 200 <= status < 300
 
         requests_by_scenario: dict[str, Callable[[int, int], tuple[str, bool]]] = {
-            "playlist_page": lambda c, n: ok(sessions[c].get(f"{base}playlists/{fixture['playlist']}/", timeout=60)),
-            "catalogue_search": lambda c, n: ok(sessions[c].get(base, params={"q": words[n % len(words)]}, timeout=60)),
-            "similar": lambda c, n: ok(apis[c].get(f"{base}api/tracks/{tracks[n % len(tracks)]}/similar", timeout=60)),
+            "playlist_page": lambda c, n: ok(sessions[c].send("GET", f"/playlists/{fixture['playlist']}/")),
+            "catalogue_search": lambda c, n: ok(sessions[c].send("GET", "/", query={"q": words[n % len(words)]})),
+            "similar": lambda c, n: ok(apis[c].send("GET", f"/api/tracks/{tracks[n % len(tracks)]}/similar")),
             "recommendations": lambda c, n: ok(
-                apis[c].get(f"{base}api/recommendations", params={"seed_tracks": f"{tracks[n % len(tracks)]},{tracks[(n * 7 + 3) % len(tracks)]}", "limit": 20}, timeout=60)
+                apis[c].send("GET", "/api/recommendations", query={"seed_tracks": f"{tracks[n % len(tracks)]},{tracks[(n * 7 + 3) % len(tracks)]}", "limit": 20})
             ),
-            "likers": lambda c, n: ok(apis[c].post(f"{base}api/tracks/{tracks[(c * 5 + n) % len(tracks)]}/rating", json={"rating": 1 if n % 2 else -1}, timeout=60)),
+            "likers": lambda c, n: ok(apis[c].send("POST", f"/api/tracks/{tracks[(c * 5 + n) % len(tracks)]}/rating", json_body={"rating": 1 if n % 2 else -1})),
         }
         # One warm-up pass: the first request of a worker opens the index and fills its caches.
         for name in scenarios:
@@ -293,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
             "scenarios": results,
             "web_worker_rss_mb": _web_workers(process),
         }
+        for client in sessions + apis:
+            client.close()
         print(json.dumps(report, indent=2))
         return 0
     finally:

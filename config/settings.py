@@ -231,6 +231,28 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Caches, one per web worker process (local memory): no server to run, nothing shared to invalidate.
+# - "fragments": rendered parts of pages ({% fragment %}), keyed by a digest of what they show, the user and the
+#   address, so a write never needs to reach another worker's cache: the next render simply has another key.
+# - "answers": API answers' expensive parts, keyed by the serving index version and every input (playlists.api.answers).
+# Sessions stay in the database (a cache per worker would let a logged-out session live on in another worker).
+CROSSFADE_CACHE_ENTRIES = max(10, _env_int("CROSSFADE_CACHE_ENTRIES", 300))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "crossfade-default"},
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "crossfade-fragments",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": CROSSFADE_CACHE_ENTRIES},
+    },
+    "answers": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "crossfade-answers",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 4 * CROSSFADE_CACHE_ENTRIES},
+    },
+}
+
 # django-axes first: it refuses a locked-out user+address before any password is hashed.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = max(1, _env_int("CROSSFADE_LOGIN_FAILURES", 5))

@@ -38,6 +38,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _caches_empty():
+    """Each test starts with empty caches (page fragments, kept API answers): every test builds a fresh index whose
+    first version has the same name as another test's, and a kept answer must not cross from one test to the next."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_immediately(settings):
     """Queued tasks run at once in tests; tests of the worker path switch to the database backend."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default", "reindex"]}}

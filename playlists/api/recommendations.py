@@ -20,6 +20,7 @@ from pydantic import create_model
 
 from ml.errors import MLError
 from playlists.api import references
+from playlists.api.answers import recommendations_build
 from playlists.api.auth import AuthedRequest, user_auth
 from playlists.api.errors import ApiError
 from playlists.api.queries import bounded, unknown_parameters_refuse
@@ -27,7 +28,6 @@ from playlists.api.schemas import ERRORS, absolute_url
 from playlists.api.spotify import SpotifyTrackOut, track_spotify_json
 from playlists.catalogue.browse import genre_slug, genre_slugs
 from playlists.errors import CrossfadeError, IndexNotReadyError
-from playlists.generation.build import playlist_build
 from playlists.generation.settings import ATTRIBUTE_BOUNDS, ATTRIBUTES, INTEGER_ATTRIBUTES, MAX_SEED_TEXT, MAX_SEEDS, PlaylistSettings
 from playlists.models import Artist, Track
 
@@ -148,13 +148,13 @@ def recommendations(request: AuthedRequest, query: Query[RecommendationsQuery]) 
     unknown_parameters_refuse(request, RecommendationsQuery)
     settings = recommendations_settings(query)
     try:
-        built = playlist_build(settings, user=request.auth)
+        built = recommendations_build(settings, user=request.auth)
     except IndexNotReadyError as error:
         raise ApiError(503, str(error)) from None
     except (CrossfadeError, MLError) as error:
         raise ApiError(400, f"Invalid request: {error}") from None
-    missing = [item.track_id for item in built.items if item.track_id not in built.tracks]
-    tracks = {**built.tracks, **(Track.objects.select_related("artist", "album__artist").in_bulk(missing) if missing else {})}
+    # Read fresh (the picks may come from the cache), with every artist the answer names in the same query.
+    tracks = Track.objects.select_related("artist", "album__artist").in_bulk([item.track_id for item in built.items])
     pool = len(built.items)
     seeds: list[dict[str, Any]] = [
         {"id": str(t), "type": "TRACK", "href": absolute_url(request, "playlists:track_detail", t)} for t in settings.seed_ids

@@ -38,10 +38,10 @@ class SimilarOut(Schema):
 def track_similar(request: HttpRequest, track_id: int, query: Query[SimilarQuery]) -> dict[str, Any]:
     """The tracks most similar to one track under the hybrid score, best first."""
     balance = settings.CROSSFADE.default_balance if query.balance is None else query.balance
-    try:
-        track = selectors.track_get(track_id)
-    except Track.DoesNotExist:
-        raise ApiError(404, f"no track with id {track_id}") from None
+    # The track's own row only (the track page's selector also reads its embeddings' states, which this answer does not show).
+    track = Track.objects.select_related("artist", "album").filter(id=track_id).first()
+    if track is None:
+        raise ApiError(404, f"no track with id {track_id}")
     try:
         neighbours = selectors.track_similar(track.id, limit=query.limit, balance=balance)
     except IndexNotReadyError as error:

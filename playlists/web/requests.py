@@ -13,3 +13,5 @@ class SignedInRequest(HttpRequest):
     """
 
     user: User
+    #: The user's ratings when a view has read them already (``{% rating_of %}`` reads them itself otherwise).
+    _crossfade_ratings: dict[int, int]

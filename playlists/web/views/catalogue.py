@@ -1,22 +1,30 @@
 """The catalogue pages: the list with search and filters, one track, its audio, and search by theme."""
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from ml.errors import MLError
+from playlists import engine
 from playlists.catalogue import selectors
 from playlists.catalogue.library import path_in_library
 from playlists.catalogue.streaming import file_exists, file_response_ranged
 from playlists.errors import CrossfadeError, IndexNotReadyError
 from playlists.models import Album, Artist, Track
 from playlists.pictures.spectrograms import SPECTROGRAM_KINDS
+from playlists.taste.selectors import ratings_of
 from playlists.web.access import media_login_required
 from playlists.web.forms import BalanceForm, CatalogueFilterForm, ThemeSearchForm
+from playlists.web.fragments import rows_digest
 
 PAGE_SIZE = 25
+#: How long the catalogue's filter options are kept (see :func:`catalogue_facets`).
+FACETS_SECONDS = 30
 
 
 @require_GET
@@ -27,13 +35,39 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         sort=filters["sort"],
     )
     page = Paginator(tracks, PAGE_SIZE).get_page(request.GET.get("page"))
+    listed = list(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
+    facets = catalogue_facets()
+    ratings: dict[int, int] = {}
+    if request.user.is_authenticated:
+        # The rating buttons' state: read once here (the {% rating_of %} tag takes it from the request) and part of the key.
+        ratings = request._crossfade_ratings = ratings_of(user=request.user)  # type: ignore[attr-defined]
+    rows = [row for track in listed for row in (track, track.artist, track.album)]
+    content_key = rows_digest(rows, page.number, page.paginator.count, facets, sorted((t.id, ratings.get(t.id, 0)) for t in listed))
     return render(
         request,
         "playlists/catalogue.html",
-        {"page": page, "filters": filters, "facets": selectors.track_facets(), "querystring": query.urlencode(), "total": tracks.count()},
+        {"page": page, "filters": filters, "facets": facets, "querystring": query.urlencode(), "total": page.paginator.count, "content_key": content_key},
     )
+
+
+def catalogue_facets() -> dict[str, Any]:
+    """The catalogue's filter options (:func:`selectors.track_facets`: a pass over every track), kept a little while.
+
+    Kept per index version and catalogue size for at most :data:`FACETS_SECONDS`,
+    so a new genre or language from an ingest is offered within that time, and
+    a reindex (new audio tags, a new version) at once.
+    """
+    serving = engine.serving()
+    key = f"catalogue-facets:{serving.version if serving else ''}:{Track.objects.count()}"
+    cache = caches["answers"]
+    kept = cache.get(key)
+    if isinstance(kept, dict):
+        return dict(kept)
+    facets = selectors.track_facets()
+    cache.set(key, facets, timeout=FACETS_SECONDS)
+    return facets
 
 
 @require_GET

@@ -18,7 +18,9 @@ from playlists.keep import selectors
 from playlists.keep import services as keep_services
 from playlists.metadata.spotify.client import spotify_export_available
 from playlists.models import Artist, Playlist, Track
+from playlists.taste.selectors import ratings_of
 from playlists.web.forms import FORM_ATTRIBUTES, PlaylistForm, QueueSaveForm, SeedSearchForm
+from playlists.web.fragments import rows_digest
 from playlists.web.requests import SignedInRequest
 
 #: Tracks (and artists) listed when the builder's search is sent without JavaScript.
@@ -109,5 +111,15 @@ def playlist_detail(request: SignedInRequest, playlist_id: int) -> HttpResponse:
         playlist = selectors.playlist_get(owner=request.user, playlist_id=playlist_id)
     except Playlist.DoesNotExist:
         raise Http404("No such playlist")
-    total_s = sum(item.track.duration_s or 0 for item in playlist.items.all())
-    return render(request, "playlists/playlist_detail.html", {"playlist": playlist, "spotify_on": spotify_export_available(), "total_s": total_s})
+    items = list(playlist.items.all())
+    export = playlist.spotify_exports.first()
+    spotify_on = spotify_export_available()
+    # The rating buttons' state: read once here (the {% rating_of %} tag takes it from the request) and part of the key.
+    ratings = request._crossfade_ratings = ratings_of(user=request.user)
+    rows = [playlist, export, *(row for item in items for row in (item, item.track, item.track.artist, item.track.album))]
+    body_key = rows_digest(rows, spotify_on, sorted((item.track_id, ratings.get(item.track_id, 0)) for item in items))
+    return render(
+        request,
+        "playlists/playlist_detail.html",
+        {"playlist": playlist, "items": items, "export": export, "spotify_on": spotify_on, "total_s": sum(item.track.duration_s or 0 for item in items), "body_key": body_key},
+    )

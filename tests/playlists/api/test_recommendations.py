@@ -148,3 +148,45 @@ def test_the_openapi_check_catches_a_wrong_shape(client, indexed, token, spec):
     response.content = json.dumps(body).encode()
     with pytest.raises(InvalidData):
         spec.validate_response(DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response))
+
+
+def _memo_embedders(memo_embedders):
+    from playlists import engine
+
+    return {modality: memo_embedders[(modality, engine.embedder_get(modality).version)] for modality in ("audio", "lyrics")}
+
+
+def test_kept_recommendations_follow_a_new_index_version(client, indexed, token, memo_embedders):
+    from playlists import engine
+    from playlists.catalogue.reindex import index_rebuild
+
+    seed = str(indexed["Salt Wind"].id)
+    first = _get(client, token, seed_tracks=seed, limit=3).json()
+    assert _get(client, token, seed_tracks=seed, limit=3).json() == first  # the same question, the kept answer
+    assert index_rebuild(full=True, embedders=_memo_embedders(memo_embedders)).published
+    version = engine.index_store().current_version()
+    assert version != first["crossfade"]["index_version"]
+    assert _get(client, token, seed_tracks=seed, limit=3).json()["crossfade"]["index_version"] == version
+
+
+def test_kept_recommendations_drop_a_track_excluded_since_and_show_fresh_names(client, indexed, token):
+    seed = str(indexed["Salt Wind"].id)
+    first = _get(client, token, seed_tracks=seed, limit=3).json()["tracks"]
+    picked, renamed = int(first[0]["id"]), int(first[1]["id"])
+    Track.objects.filter(id=renamed).update(title="Renamed Since")
+    Track.objects.filter(id=picked).update(excluded=True)
+    again = _get(client, token, seed_tracks=seed, limit=3).json()["tracks"]
+    assert picked not in {int(t["id"]) for t in again}
+    assert next(t["name"] for t in again if int(t["id"]) == renamed) == "Renamed Since"
+
+
+def test_kept_recommendations_are_kept_per_user(client, indexed, token):
+    from django.core.cache import caches
+
+    from playlists.api.answers import ANSWERS_CACHE
+
+    seed = str(indexed["Salt Wind"].id)
+    other = api_token_create(user=get_user_model().objects.create_user("api-other", password="a-long-password-2"), name="script")[1]
+    _get(client, token, seed_tracks=seed, limit=3)
+    _get(client, other, seed_tracks=seed, limit=3)
+    assert len(caches[ANSWERS_CACHE]._cache) == 2  # type: ignore[attr-defined]  # one entry per user, never shared
