@@ -212,8 +212,9 @@ def genre_head_cross_validate(
     test on those artists only) and both are scored on the fold's tracks:
     genre p@k artist-filtered among the fold; with ``albums`` ("" = none),
     album p@k among the fold (``album``) and against every track
-    (``album_all``), only the query itself left out. Returns per-fold rows,
-    means and the alphas chosen.
+    (``album_all``), only the query itself left out. A fold whose other folds
+    hold one genre gets no head (its row says so) and both methods' means
+    leave it out. Returns per-fold rows, means and the alphas chosen.
     """
     fold = artist_folds(artists, folds=folds, seed=seed)
     track_groups = [f"track-{i}" for i in range(len(vectors))]
@@ -221,15 +222,24 @@ def genre_head_cross_validate(
     for f in range(folds):
         test, train = np.flatnonzero(fold == f), np.flatnonzero(fold != f)
         train_artists = [artists[int(r)] for r in train]
-        alpha = alpha_choose(vectors[train], [genres[int(r)] for r in train], train_artists, alphas=alphas, seed=seed)
-        head = genre_head_fit(vectors[train], [genres[int(r)] for r in train], alpha=alpha, seed=seed)
-        row: dict[str, Any] = {"fold": f, "tracks": int(test.size), "artists": len({artists[int(r)] for r in test}), "alpha": alpha}
-        for method, method_vectors in (("concatenation", np.asarray(vectors, np.float32)), ("genre_head", head.apply(vectors))):
-            scores = {"genre": _pool_precision(method_vectors, genres, artists, test, ks)}
+        train_genres = [genres[int(r)] for r in train]
+        row: dict[str, Any] = {"fold": f, "tracks": int(test.size), "artists": len({artists[int(r)] for r in test}), "alpha": 0.0}
+        methods: list[tuple[str, np.ndarray | None]] = [("concatenation", np.asarray(vectors, np.float32))]
+        if len(set(train_genres)) < 2:
+            # A small library can leave one genre on the training side: no head for this fold.
+            row["note"] = "the other folds hold one genre: no head fitted"
+            methods.append(("genre_head", None))
+        else:
+            alpha = alpha_choose(vectors[train], train_genres, train_artists, alphas=alphas, seed=seed)
+            row["alpha"] = alpha
+            methods.append(("genre_head", genre_head_fit(vectors[train], train_genres, alpha=alpha, seed=seed).apply(vectors)))
+        for method, method_vectors in methods:
+            empty = {f"p@{k}": None for k in ks}
+            scores = {"genre": _pool_precision(method_vectors, genres, artists, test, ks) if method_vectors is not None else dict(empty)}
             if albums is not None:
                 labelled = test[[bool(albums[int(r)]) for r in test]]
-                scores["album"] = _pool_precision(method_vectors, albums, track_groups, labelled, ks)
-                scores["album_all"] = _queries_precision(method_vectors, albums, track_groups, labelled, ks)
+                scores["album"] = _pool_precision(method_vectors, albums, track_groups, labelled, ks) if method_vectors is not None else dict(empty)
+                scores["album_all"] = _queries_precision(method_vectors, albums, track_groups, labelled, ks) if method_vectors is not None else dict(empty)
             row[method] = scores
         per_fold.append(row)
     means: dict[str, dict[str, dict[str, float | None]]] = {}
@@ -238,7 +248,8 @@ def genre_head_cross_validate(
         for kind in per_fold[0][method]:
             means[method][kind] = {}
             for k in ks:
-                values = [r[method][kind][f"p@{k}"] for r in per_fold if r[method][kind][f"p@{k}"] is not None]
+                # Both methods are averaged over the same folds: those where a head was fitted.
+                values = [r[method][kind][f"p@{k}"] for r in per_fold if "note" not in r and r[method][kind][f"p@{k}"] is not None]
                 means[method][kind][f"p@{k}"] = round(float(np.mean(values)), 4) if values else None
     return {"folds": folds, "ks": list(ks), "seed": seed, "per_fold": per_fold, "mean": means}
 
