@@ -1,30 +1,39 @@
 """Distributed reindex throughput: tracks/s with 1 and 2 ``db_worker`` processes, and the time to publish.
 
-    python -m bench.distributed [--workers 1 2] [--batch 8] [--copies 1]
+    python -m bench.distributed [--workers 1 2] [--batch 8] [--copies 4]
 
 Starts a throwaway PostgreSQL server on 127.0.0.1 (the tests' helper,
 ``tests/support/postgres_server.py``), synthesises the demo library
-(``--copies`` copies of it, each its own files), ingests it, and for each
-worker count starts that many ``manage.py db_worker`` processes (one torch
-thread each, ``CROSSFADE_WORKER_THREADS=1``), lets every worker load its
-models on a small warm-up reindex, then times a full reindex
-(``CROSSFADE_REINDEX_BATCH=--batch``). Prints JSON:
+(``--copies`` copies of it, each its own files and its own tracks), and for
+each worker count starts that many ``manage.py db_worker`` processes with the
+product's worker settings (one torch/BLAS thread each,
+``CROSSFADE_WORKER_THREADS=1``: workers scale by processes). Before the
+clock starts every worker is *warm*: warm-up reindexes of tracks of their own
+(batches of one) run until each worker has embedded at least one, so model
+loading and first-call costs are outside the timed part. It then times a
+reindex of the whole library (``CROSSFADE_REINDEX_BATCH=--batch``). Prints JSON:
 
 - ``tracks_per_s``: tracks in finished batches over the time from the first
-  batch's start to the last batch's end (model loading is not in it);
+  batch's start to the last batch's end (steady-state analysis throughput);
 - ``wall_s``: from queueing the reindex to the job being done;
 - ``last_batch_to_published_s``: from the last batch's end to the index
   published (queueing the publish task, a worker taking it, the build);
-- ``speedup``: ``tracks_per_s`` with N workers over that with 1.
+- ``speedup``: ``tracks_per_s`` with N workers over that with 1;
+- ``batches_per_worker``: how the batches were shared (a tail of one batch
+  on one worker is the granularity the figure carries).
 
 Needs PostgreSQL's server binaries (``initdb``, ``pg_ctl``); everything
 runs in temporary folders that are removed afterwards. Stops by itself
-(``--timeout`` per reindex).
+(``--timeout`` per reindex). ``--lock FILE`` holds an exclusive ``flock`` on
+FILE only while the workers run (the library synthesis is outside it).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -32,7 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,12 +119,69 @@ def _workers_stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
+def _library_write(music: str, copies: int, nice: int) -> None:
+    if nice:
+        os.nice(nice)
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from playlists.demo.music import demo_library_write
+
+    for copy in range(1, copies + 1):
+        demo_library_write(Path(music) / f"copy-{copy}", seed=7 + copy - 1)
+
+
+AUDIO_SUFFIXES = (".mp3", ".ogg", ".flac", ".wav", ".m4a", ".opus")
+
+
+@contextlib.contextmanager
+def _locked(path: str | None) -> Iterator[float | None]:
+    """Hold an exclusive ``flock`` on ``path`` for the block (the seconds waited for it); no lock when None."""
+    if not path:
+        yield None
+        return
+    with open(path, "a") as handle:
+        waited = time.perf_counter()
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield round(time.perf_counter() - waited, 1)
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _warm(env: dict[str, str], url: str, count: int, sources: list[Path], folder: Path, *, rounds: int = 6, timeout: float) -> dict[str, int]:
+    """Warm-up reindexes (batches of one) until each of the ``count`` workers has embedded a track.
+
+    Returns ``{worker: the round it was first seen}``. A worker busy loading its
+    models while another drains the queue gets a batch in a later round; after
+    ``rounds`` without every worker seen the benchmark stops (a figure with a
+    cold worker in it would not be steady state).
+    """
+    warm_env = {**env, "CROSSFADE_REINDEX_BATCH": "1"}
+    seen: dict[str, int] = {}
+    for number in range(1, rounds + 1):
+        target = folder / f"round-{number}"
+        target.mkdir(parents=True)
+        # Two tracks a worker a round, new paths each round: there is always something to embed.
+        for position, source in enumerate(sources[: 2 * count]):
+            shutil.copy(source, target / f"warm-{position}{source.suffix}")
+        _manage(warm_env, "ingest", str(target), "--verbosity", "0")
+        outcome = _reindex(warm_env, url, full=False, timeout=timeout)
+        for worker in outcome.get("workers", {}):
+            seen.setdefault(worker, number)
+        if len(seen) >= count:
+            return seen
+    raise SystemExit(f"after {rounds} warm-up reindexes only {len(seen)} of {count} workers had embedded a track: {sorted(seen)}")
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench.distributed", description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to time (the first is the baseline)")
     parser.add_argument("--batch", type=int, default=8, help="tracks per batch (CROSSFADE_REINDEX_BATCH)")
-    parser.add_argument("--copies", type=int, default=1, help="copies of the 48-track demo library to index")
+    parser.add_argument("--copies", type=int, default=4, help="copies of the 48-track demo library to index (each synthesised with its own seed)")
+    parser.add_argument("--synth-nice", type=int, default=0, help="niceness of the process that synthesises the library (not timed)")
+    parser.add_argument("--warmup-rounds", type=int, default=6, help="most warm-up reindexes before giving up on warming every worker")
     parser.add_argument("--timeout", type=float, default=1200, help="seconds one reindex may take")
+    parser.add_argument("--lock", default=None, help="hold an exclusive flock on this file while the workers run (the synthesis is outside it)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from tests.support.postgres_server import postgres_binaries, postgres_running
@@ -127,20 +193,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {"batch": args.batch, "cpu_count": os.cpu_count(), "runs": {}}
     try:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        from playlists.demo.music import demo_library_write
-
         music = workdir / "music"
-        demo_library_write(music / "copy-1", seed=7)
-        for copy in range(2, args.copies + 1):
-            shutil.copytree(music / "copy-1", music / f"copy-{copy}")
-        # Warm-up tracks of their own (copies of a few demo files at other paths), so every worker
-        # has loaded its models before the timed batches start.
+        # Each copy its own synthesis (another seed): distinct files, the same work per track. Not timed:
+        # in a process of its own, at --synth-nice.
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            pool.apply(_library_write, (str(music), args.copies, args.synth_nice))
+        # Warm-up tracks of their own (other files, other paths), enough rounds of them for every worker.
         warmup = workdir / "warmup"
-        warmup.mkdir()
-        sources = sorted(p for p in (music / "copy-1").rglob("*") if p.suffix.lower() in (".mp3", ".ogg", ".flac", ".wav", ".m4a", ".opus"))
-        for number, source in enumerate(sources[: 2 * max(args.workers)]):
-            shutil.copy(source, warmup / f"warm-{number}{source.suffix}")
-        with postgres_running() as server_url:
+        sources = sorted(p for p in (music / "copy-1").rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+        with _locked(args.lock) as waited, postgres_running() as server_url:
+            if waited is not None:
+                report["lock_waited_s"] = waited
+            report["load_average_timed_start"] = [round(x, 2) for x in os.getloadavg()]
             for count in args.workers:
                 # Each worker count gets a database of its own: the same catalogue, all of it to embed.
                 url = _database_create(server_url, f"crossfade_{count}")
@@ -157,17 +221,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 _manage(env, "migrate", "--noinput", "--verbosity", "0")
                 processes = _workers_start(env, count, workdir)
                 try:
-                    warm_env = {**env, "CROSSFADE_REINDEX_BATCH": "1"}
-                    _manage(warm_env, "ingest", str(warmup), "--verbosity", "0")
-                    warm = _reindex(warm_env, url, full=False, timeout=args.timeout)
+                    warmed = _warm(env, url, count, sources, warmup / f"workers-{count}", rounds=args.warmup_rounds, timeout=args.timeout)
                     _manage(env, "ingest", str(music), "--verbosity", "0")
                     outcome = _reindex(env, url, full=False, timeout=args.timeout)
                 finally:
                     _workers_stop(processes)
-                report["tracks"] = _query(url, "SELECT count(*) FROM playlists_track")[0][0] - len(list(warmup.iterdir()))
+                report["tracks"] = _query(url, "SELECT count(*) FROM playlists_track WHERE audio_path NOT LIKE %s", str(warmup) + "%")[0][0]
                 report["runs"][str(count)] = {
-                    "workers_warmed": len(warm.get("workers", {})),
+                    "workers_warmed": len(warmed),
+                    "warmup_rounds": max(warmed.values(), default=0),
                     "workers_used": len(outcome.get("workers", {})),
+                    "batches_per_worker": sorted(outcome.get("workers", {}).values(), reverse=True),
                     "tracks_per_s": outcome.get("tracks_per_s"),
                     "wall_s": outcome["wall_s"],
                     "last_batch_to_published_s": outcome.get("last_batch_to_published_s"),
@@ -176,6 +240,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "retried": outcome.get("retried"),
                     "embedded": outcome.get("embedded"),
                 }
+            report["load_average_timed_end"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     base = report["runs"].get(str(args.workers[0]), {}).get("tracks_per_s")

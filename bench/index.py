@@ -94,9 +94,32 @@ def synthetic_chunks(n: int, *, dims: dict[str, int], seed: int = 0) -> Iterator
         style = rng.integers(0, styles, count)
         has_lyrics = rng.random(count) >= 0.20
         has_audio = ~(has_lyrics & (rng.random(count) < 0.03))
-        audio = (audio_shared + (style_audio[style] + 0.9 * rng.standard_normal((count, audio_dim), dtype=np.float32)) * audio_spectrum).astype(np.float32)
-        lyrics = (lyrics_shared + (style_lyrics[style] + 1.0 * rng.standard_normal((count, lyrics_dim), dtype=np.float32)) * lyrics_spectrum).astype(np.float32)
-        yield ids[has_audio], audio[has_audio], ids[has_lyrics], lyrics[has_lyrics]
+        # Each modality's noise is drawn whole (the random stream), then turned into vectors in place a
+        # block of rows at a time: the same values as one expression over the chunk, without its
+        # float64 temporaries (~1 GB at 100,000 rows of 400 + 512 dims).
+        audio = _vectors_in_place(rng.standard_normal((count, audio_dim), dtype=np.float32), 0.9, style_audio, style, audio_spectrum, audio_shared)
+        lyrics = _vectors_in_place(rng.standard_normal((count, lyrics_dim), dtype=np.float32), 1.0, style_lyrics, style, lyrics_spectrum, lyrics_shared)
+        audio, lyrics = _rows_kept_in_place(audio, has_audio), _rows_kept_in_place(lyrics, has_lyrics)
+        yield ids[has_audio], audio, ids[has_lyrics], lyrics
+        del audio, lyrics
+
+
+def _rows_kept_in_place(matrix: np.ndarray, keep: np.ndarray, *, block: int = 8192) -> np.ndarray:
+    """``matrix[keep]`` without a second copy: the kept rows moved up in place, a view of the first ones returned."""
+    written = 0
+    for start in range(0, matrix.shape[0], block):
+        rows = matrix[start : start + block][keep[start : start + block]]
+        matrix[written : written + rows.shape[0]] = rows
+        written += rows.shape[0]
+    return matrix[:written]
+
+
+def _vectors_in_place(noise: np.ndarray, scale: float, centres: np.ndarray, style: np.ndarray, spectrum: np.ndarray, shared: np.ndarray, *, block: int = 8192) -> np.ndarray:
+    """``noise`` float32 ``(n, d)`` overwritten with ``(shared + (centres[style] + scale * noise) * spectrum)`` as float32; returns it."""
+    for start in range(0, noise.shape[0], block):
+        rows = slice(start, start + block)
+        noise[rows] = (shared + (centres[style[rows]] + scale * noise[rows]) * spectrum).astype(np.float32)
+    return noise
 
 
 def catalogue_synthesise(n: int, *, dims: dict[str, int] | None = None, seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -133,8 +156,11 @@ class SyntheticSource:
     def chunks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for audio_ids, audio, lyrics_ids, lyrics in synthetic_chunks(self.n, dims=self.dims, seed=self.seed):
             ids, vectors = (audio_ids, audio) if self.modality == "audio" else (lyrics_ids, lyrics)
+            # Nothing of this chunk is held while the next one is generated (a chunk is ~370 MB at the product's dims).
+            del audio_ids, audio, lyrics_ids, lyrics
             for start in range(0, ids.size, size):
                 yield ids[start : start + size], vectors[start : start + size]
+            del ids, vectors
 
 
 def brute_force_top(

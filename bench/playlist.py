@@ -15,9 +15,14 @@ default), built streamed from its generator (``HybridIndex.build_streamed``),
 and the vector side of a 50-track request: candidate search, exact hybrid
 re-rank, MMR diversity and flow ordering. The database side (fetching
 candidate rows) is not in this figure. ``synthetic.peak_rss_mb`` is that
-process's peak resident memory (the build included), ``demo.peak_rss_mb``
-the demo part's (models loaded). Prints JSON with the load average before
-and after.
+process's peak resident memory (the build included; ``VmHWM`` of its own
+address space, :mod:`bench.memory`), with the peak of each phase in
+``synthetic.phase_peak_rss_mb``: ``sources`` (counting the synthetic rows),
+``build`` (the streamed build, in chunks of ``--chunk`` rows as
+``index_publish`` reads them; the synthetic source itself holds one
+generation step of 100,000 tracks, ~370 MB, that a build from stored
+embeddings does not), ``requests``. ``demo.peak_rss_mb`` is the demo part's
+(models loaded). Prints JSON with the load average before and after.
 """
 from __future__ import annotations
 
@@ -36,6 +41,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.load import load_average  # noqa: E402
+from bench.memory import PhasePeaks  # noqa: E402
+
+#: Rows per chunk of the streamed build, as the product's reindex builds (playlists.catalogue.reindex.BUILD_CHUNK_ROWS).
+BUILD_CHUNK_ROWS = 20_000
 
 
 def _median_seconds(function, repeats: int) -> float:
@@ -103,7 +112,7 @@ def _demo(repeats: int) -> dict:
     return result
 
 
-def _synthetic(count: int, repeats: int, seed: int = 7) -> dict:
+def _synthetic(count: int, repeats: int, seed: int = 7, chunk: int = BUILD_CHUNK_ROWS) -> dict:
     """In a fresh process (spawned): build the synthetic index streamed and time the vector side of a request."""
     import numpy as np
 
@@ -116,11 +125,14 @@ def _synthetic(count: int, repeats: int, seed: int = 7) -> dict:
     from ml.scoring import balance_weights
 
     dims = product_dims()
+    peaks = PhasePeaks()
     spill = Path(tempfile.mkdtemp(prefix="crossfade-bench-playlist-spill-"))
     try:
         started = time.perf_counter()
-        sources = {m: SyntheticSource(count, m, dims=dims, seed=seed) for m in ("audio", "lyrics")}
-        index = HybridIndex.build_streamed(sources, {"audio": "synthetic", "lyrics": "synthetic"}, spill_dir=spill)
+        with peaks.phase("sources"):
+            sources = {m: SyntheticSource(count, m, dims=dims, seed=seed) for m in ("audio", "lyrics")}
+        with peaks.phase("build"):
+            index = HybridIndex.build_streamed(sources, {"audio": "synthetic", "lyrics": "synthetic"}, spill_dir=spill, chunk=chunk)
         build_s = time.perf_counter() - started
         rng = np.random.default_rng(seed)
         weights = balance_weights(0.5)
@@ -137,8 +149,9 @@ def _synthetic(count: int, repeats: int, seed: int = 7) -> dict:
             flow_order(similarity[np.ix_(picks, picks)])
             return len(picks)
 
-        returned = request()
-        seconds = _median_seconds(request, repeats)
+        with peaks.phase("requests"):
+            returned = request()
+            seconds = _median_seconds(request, repeats)
     finally:
         shutil.rmtree(spill, ignore_errors=True)
     return {
@@ -147,7 +160,8 @@ def _synthetic(count: int, repeats: int, seed: int = 7) -> dict:
         "build_index_s": round(build_s, 2),
         "request_50_vector_side_s": seconds,
         "returned": returned,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "build_chunk_rows": chunk,
+        **peaks.report(),
     }
 
 
@@ -156,6 +170,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--synthetic", type=int, default=100_000, help="tracks in the synthetic index (0: skip)")
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--chunk", type=int, default=BUILD_CHUNK_ROWS, help="rows per chunk of the synthetic part's streamed build")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="crossfade-bench-playlist-"))
     os.environ["CROSSFADE_DATA_DIR"] = str(workdir)
@@ -170,7 +185,7 @@ def main(argv: list[str] | None = None) -> dict:
         if args.synthetic:
             # First and in its own process: its peak memory is the build's and the request's, not the demo's models.
             with multiprocessing.get_context("spawn").Pool(1) as pool:
-                result["synthetic"] = pool.apply(_synthetic, (args.synthetic, args.repeats))
+                result["synthetic"] = pool.apply(_synthetic, (args.synthetic, args.repeats, 7, args.chunk))
         if not args.skip_demo:
             result["demo"] = _demo(args.repeats)
             result["demo"]["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

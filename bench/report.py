@@ -21,7 +21,9 @@ for the 1-minute load average to drop, and records what it was either way.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import fcntl
 import importlib.util
 import json
 import os
@@ -33,7 +35,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -55,6 +57,8 @@ class Benchmark:
     condition: str = "quiet"
     quick: tuple[str, ...] | None = None
     timeout_s: int = 3600
+    #: Takes ``--lock FILE`` and holds it for its timed part only (its untimed setup runs outside the lock).
+    locks_itself: bool = False
 
 
 PLAN: tuple[Benchmark, ...] = (
@@ -64,11 +68,11 @@ PLAN: tuple[Benchmark, ...] = (
     Benchmark("index_1m_loaded", "bench.index", ("--n", "1000000", "--reuse", "{work}/index-1m", "--load", BUSY), "Index, 1,000,000 tracks (the quiet run's build)", "loaded"),
     Benchmark("index_1m_build_loaded", "bench.index", ("--n", "1000000", "--load", BUSY, "--load-build", "--queries", "300", "--recall-queries", "50"), "Index, 1,000,000 tracks, built beside the load", "loaded"),
     Benchmark("build_threads", "bench.build_threads", ("--n", "400000"), "Build threads", "both", quick=("--n", "20000", "--no-audio", "--load", "1")),
-    Benchmark("reindex_stored_1m", "bench.reindex", ("--stored", "1000000"), "Index build from 1,000,000 stored embeddings", quick=("--stored", "3000")),
-    Benchmark("reindex_stored_200k", "bench.reindex", ("--stored", "200000"), "Index build from 200,000 stored embeddings"),
+    Benchmark("reindex_stored_1m", "bench.reindex", ("--stored", "1000000", "--fill-nice", "15"), "Index build from 1,000,000 stored embeddings", quick=("--stored", "3000"), locks_itself=True),
+    Benchmark("reindex_stored_200k", "bench.reindex", ("--stored", "200000", "--fill-nice", "15"), "Index build from 200,000 stored embeddings", locks_itself=True),
     Benchmark("reindex_demo", "bench.reindex", (), "Demo pipeline: synthesise, ingest, reindex"),
     Benchmark("playlist", "bench.playlist", ("--synthetic", "1000000"), "Playlist requests (demo catalogue, 1,000,000-track synthetic index)", quick=("--synthetic", "20000", "--skip-demo", "--repeats", "2")),
-    Benchmark("distributed", "bench.distributed", (), "Distributed reindex (PostgreSQL, db_worker processes)"),
+    Benchmark("distributed", "bench.distributed", ("--synth-nice", "15"), "Distributed reindex (PostgreSQL, db_worker processes)", locks_itself=True),
     Benchmark("analysis", "bench.analysis", ("--batch", "100"), "Audio analysis"),
     Benchmark("lyrics", "bench.lyrics", (), "Lyrics encoders"),
     Benchmark("import_kaggle", "bench.import_kaggle", (), "Kaggle import, 114,000 rows"),
@@ -118,6 +122,20 @@ def _wait_quiet(below: float, longest_s: float, say: Callable[[str], None]) -> f
     return round(waited, 1)
 
 
+@contextlib.contextmanager
+def _held(lock: Path | None) -> Iterator[None]:
+    """An exclusive ``flock`` on ``lock`` for the block (none when None)."""
+    if lock is None:
+        yield
+        return
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _parse(stdout: str) -> dict[str, Any]:
     """The JSON document a benchmark printed (the last top-level one)."""
     decoder = json.JSONDecoder()
@@ -140,8 +158,13 @@ def _parse(stdout: str) -> dict[str, Any]:
     return found
 
 
-def run(benchmark: Benchmark, *, quick: bool, work: Path, quiet_below: float, quiet_wait: float, say: Callable[[str], None]) -> dict[str, Any]:
-    """Run one benchmark and return its record (result or reason it was skipped or failed)."""
+def run(benchmark: Benchmark, *, quick: bool, work: Path, quiet_below: float, quiet_wait: float, say: Callable[[str], None], lock: Path | None = None) -> dict[str, Any]:
+    """Run one benchmark and return its record (result or reason it was skipped or failed).
+
+    ``lock``: a file to hold an exclusive ``flock`` on while the benchmark measures (a machine
+    shared by several people's benchmarks); a benchmark that ``locks_itself`` is handed it and
+    takes it for its timed part only, any other runs whole under it.
+    """
     record: dict[str, Any] = {"name": benchmark.name, "module": benchmark.module, "title": benchmark.title, "condition": benchmark.condition}
     if importlib.util.find_spec(benchmark.module) is None:
         record["skipped"] = f"{benchmark.module} is not in this checkout"
@@ -151,6 +174,8 @@ def run(benchmark: Benchmark, *, quick: bool, work: Path, quiet_below: float, qu
         record["skipped"] = "not run with --quick"
         return record
     args = tuple(a.replace("{work}", str(work)) for a in args)
+    if lock is not None and benchmark.locks_itself:
+        args = (*args, "--lock", str(lock))
     if benchmark.condition == "quiet":
         record["waited_for_quiet_s"] = _wait_quiet(quiet_below, quiet_wait, say)
     command = [sys.executable, "-m", benchmark.module, *args]
@@ -159,7 +184,8 @@ def run(benchmark: Benchmark, *, quick: bool, work: Path, quiet_below: float, qu
     record["load_average_before"] = _load()
     started = time.monotonic()
     try:
-        completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=benchmark.timeout_s)
+        with _held(lock if not benchmark.locks_itself else None):
+            completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=benchmark.timeout_s)
     except subprocess.TimeoutExpired:
         record.update(wall_s=round(time.monotonic() - started, 1), load_average_after=_load(), failed=f"stopped after {benchmark.timeout_s} s")
         return record
@@ -251,7 +277,7 @@ def _stored_section(records: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
         "## Index build from stored embeddings (`bench.reindex --stored`)",
         "",
-        "Every stored vector read back from SQLite in chunks, the index built and published, in a fresh process.",
+        "Every stored vector read back from SQLite in chunks, the index built and published, in a fresh process (peak RSS is that process's own `VmHWM`; runs before 2026-12-02 05:00 UTC used `ru_maxrss`, which included the memory of the parent that wrote the synthetic rows).",
         "",
         "| run | stored tracks | rows audio / lyrics | build s | peak RSS MB (before the build) | database MB | index on disk MB | load before → after | date |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -277,6 +303,9 @@ def _playlist_section(records: dict[str, dict[str, Any]]) -> list[str]:
             f"- Vector side of a 50-track request on a {_fmt(s['tracks'])}-track synthetic index ({s['dims']['audio']}/{s['dims']['lyrics']}-d): "
             f"**{_fmt(1000 * s['request_50_vector_side_s'], 1)} ms** (median); that process's peak RSS, streamed build included: **{_fmt(s['peak_rss_mb'], 0)} MB** (build {_fmt(s['build_index_s'], 0)} s).",
         ]
+        if s.get("phase_peak_rss_mb"):
+            phases = ", ".join(f"{name} {_fmt(mb, 0)} MB" for name, mb in s["phase_peak_rss_mb"].items())
+            lines.append(f"- Peak RSS by phase ({_fmt(s.get('build_chunk_rows'))} rows a build step): {phases}.")
     if "demo" in x:
         for shape, timing in x["demo"]["requests"].items():
             lines.append(f"- Demo catalogue, `{shape}`: {_fmt(1000 * timing['seconds'], 1)} ms ({timing['returned']} tracks)")
@@ -292,13 +321,17 @@ def _distributed_section(records: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
         "## Distributed reindex (`bench.distributed`)",
         "",
-        f"{_fmt(x.get('tracks'))} demo tracks in batches of {x.get('batch')}, PostgreSQL on 127.0.0.1, `db_worker` processes with one torch thread each; load average {_loads(r)}, {_when(r)}.",
+        f"{_fmt(x.get('tracks'))} demo tracks in batches of {x.get('batch')}, PostgreSQL on 127.0.0.1, `db_worker` processes with one torch thread each, "
+        f"every worker warmed (models loaded, a track embedded) before the clock starts; load average {_loads(r)}, {_when(r)}"
+        + (f" (while the workers ran: {_fmt(x['load_average_timed_start'][0])} → {_fmt(x['load_average_timed_end'][0])})" if x.get("load_average_timed_start") and x.get("load_average_timed_end") else "")
+        + ".",
         "",
-        "| workers | tracks/s | speedup | wall s | last batch → published s |",
-        "|---|---|---|---|---|",
+        "| workers | tracks/s | speedup | batches per worker | wall s | last batch → published s |",
+        "|---|---|---|---|---|---|",
     ]
     for count, run_ in sorted(x["runs"].items(), key=lambda kv: int(kv[0])):
-        lines.append(f"| {count} | {_fmt(run_['tracks_per_s'])} | {_fmt(run_.get('speedup'))} | {_fmt(run_['wall_s'], 1)} | {_fmt(run_.get('last_batch_to_published_s'))} |")
+        shares = " / ".join(str(n) for n in run_.get("batches_per_worker", [])) or "–"
+        lines.append(f"| {count} | {_fmt(run_['tracks_per_s'])} | {_fmt(run_.get('speedup'))} | {shares} | {_fmt(run_['wall_s'], 1)} | {_fmt(run_.get('last_batch_to_published_s'))} |")
     return lines + [""]
 
 
@@ -424,6 +457,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the page to write (default docs/performance.md)")
     parser.add_argument("--quiet-below", type=float, default=1.5, help="before a run with no load added, wait for the 1-minute load average to drop below this")
     parser.add_argument("--quiet-wait", type=float, default=600, help="longest wait for it, seconds (then it runs anyway)")
+    parser.add_argument("--lock", type=Path, default=None, help="hold an exclusive flock on this file while each benchmark measures (only the timed part where the benchmark can separate it)")
     args = parser.parse_args(argv)
 
     def say(message: str) -> None:
@@ -444,7 +478,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 if args.only and benchmark.name not in args.only:
                     continue
                 say(f"{benchmark.name}: python -m {benchmark.module} ...")
-                record = run(benchmark, quick=args.quick, work=work, quiet_below=args.quiet_below, quiet_wait=args.quiet_wait, say=say)
+                record = run(benchmark, quick=args.quick, work=work, quiet_below=args.quiet_below, quiet_wait=args.quiet_wait, say=say, lock=args.lock)
                 say(f"  {'skipped: ' + record['skipped'] if 'skipped' in record else 'failed: ' + record['failed'] if 'failed' in record else 'done'} ({record.get('wall_s', 0)} s)")
                 data["runs"][benchmark.name] = record
                 data.update(machine=machine(), models=product_models(), dims=product_dims(), written_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))

@@ -39,6 +39,28 @@ class Whitening(Protocol):
     def arrays(self) -> dict[str, np.ndarray]: ...
 
 
+#: Rows per block when fitting: float64 temporaries stay ~16 MB at 512 dimensions, whatever the sample size.
+_FIT_BLOCK_ROWS = 4096
+
+
+def _blocked_moments(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension float64 mean and (population) variance of float32 ``(n, dim)``, two passes over row blocks.
+
+    Same figures as ``vectors.mean/var(axis=0, dtype=np.float64)`` up to rounding, without the
+    ``(n, dim)`` float64 temporaries those make (0.8 GB for a 200,000 x 512 fit sample).
+    """
+    n = vectors.shape[0]
+    total = np.zeros(vectors.shape[1], np.float64)
+    for start in range(0, n, _FIT_BLOCK_ROWS):
+        total += vectors[start:start + _FIT_BLOCK_ROWS].sum(axis=0, dtype=np.float64)
+    mean = total / n
+    squares = np.zeros_like(total)
+    for start in range(0, n, _FIT_BLOCK_ROWS):
+        centred = vectors[start:start + _FIT_BLOCK_ROWS].astype(np.float64) - mean
+        squares += np.einsum("ij,ij->j", centred, centred)
+    return mean, squares / n
+
+
 @dataclass(frozen=True)
 class Standardiser:
     """Per-dimension centring and scaling fitted on a catalogue, then L2 normalisation."""
@@ -54,10 +76,10 @@ class Standardiser:
         dim = vectors.shape[1]
         if vectors.shape[0] < 3:
             return cls(np.zeros(dim, np.float32), np.ones(dim, np.float32))
-        variance = vectors.var(axis=0, dtype=np.float64)
+        mean, variance = _blocked_moments(vectors)
         # Shrink toward the average variance so near-constant dimensions are not blown up.
         scale = np.sqrt(variance + shrinkage * float(variance.mean()) + 1e-12)
-        return cls(vectors.mean(axis=0, dtype=np.float64).astype(np.float32), scale.astype(np.float32))
+        return cls(mean.astype(np.float32), scale.astype(np.float32))
 
     def apply(self, vectors: np.ndarray) -> np.ndarray:
         """Standardised, unit-length copy of float32 ``(n, dim)``."""

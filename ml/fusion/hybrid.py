@@ -206,7 +206,8 @@ class HybridIndex:
                 train_rows = np.arange(count)
             wanted = np.union1d(fit_rows, train_rows)
             sample = rows_gather(source, wanted, chunk=chunk)
-            fit_sample = sample[np.searchsorted(wanted, fit_rows)]
+            # Without ANN training rows the sample is the fit sample: no second copy (410 MB of lyrics at 1M).
+            fit_sample = sample if wanted.size == fit_rows.size else sample[np.searchsorted(wanted, fit_rows)]
             with compute_threads(threads if threads else build_threads_now()):
                 whitener: Whitening = whitener_fit(fit_sample, kind=whitening)
             if fusion is not None and modality in fusion.projections:

@@ -42,6 +42,12 @@ logger = logging.getLogger(__name__)
 
 #: Lyrics are encoded this many at a time (audio one file at a time).
 LYRICS_BATCH = 16
+#: Rows per step of a streamed index build (read from the database, whitened, coded, added to the
+#: fused index). Each step's temporaries are a few float32 copies of its rows: at 100,000 rows of
+#: the fused 912 dims, ~365 MB each (over 1 GB in a step), at 20,000 a fifth of that, and FAISS
+#: and BLAS still get blocks large enough to run at full speed. The 1,000,000-track build of
+#: bench.playlist peaked at 2,196 MB with it (docs/performance.md; 4.4 GB before, with 100,000).
+BUILD_CHUNK_ROWS = 20_000
 
 #: ``step(track_id, modality, outcome)`` after each stored embedding; ``outcome`` is "embedded" or "failed".
 EmbedStep = Callable[[int, str, str], None]
@@ -167,7 +173,9 @@ def _publish_locked(versions: Mapping[str, str], *, full: bool, summary: Reindex
         store.root.mkdir(parents=True, exist_ok=True)
         sources = embedding_sources(dict(versions), spill_dir=store.root)
         try:
-            index = HybridIndex.build_streamed(sources, dict(versions), fusion=fusion, threads=int(settings.CROSSFADE_BUILD_THREADS) or None, spill_dir=store.root)
+            index = HybridIndex.build_streamed(
+                sources, dict(versions), fusion=fusion, threads=int(settings.CROSSFADE_BUILD_THREADS) or None, spill_dir=store.root, chunk=BUILD_CHUNK_ROWS
+            )
         finally:
             for source in sources.values():
                 source.close()

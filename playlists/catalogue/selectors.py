@@ -335,6 +335,10 @@ def _ok(modality: str, version: str) -> QuerySet[Embedding]:
     return Embedding.objects.filter(modality=modality, status=Embedding.Status.OK, model_version=version)
 
 
+#: Rows fetched from the database at a time while streaming stored vectors (a few MB of blobs).
+DATABASE_FETCH_ROWS = 2000
+
+
 class StoredVectors:
     """One modality's stored embeddings at one model version, ordered by track id, read in chunks
     (:class:`ml.fusion.sources.VectorSource`).
@@ -377,25 +381,35 @@ class StoredVectors:
         folder.mkdir(parents=True, exist_ok=True)
         handle = tempfile.NamedTemporaryFile(prefix=f".vectors-{self.modality}-", suffix=".f32", dir=folder, delete=False)
         spill = Path(handle.name)
+        size = max(1, int(size))
         ids = np.empty(self._count, np.int64)
+        width = self._dim * 4
         read = 0
         complete = False
         try:
-            rows = _ok(self.modality, self.version).order_by("track_id").values_list("track_id", "vector").iterator(chunk_size=max(1, size))
-            batch_ids: list[int] = []
-            batch: list[bytes] = []
+            # Rows come from the database a few thousand at a time and go straight into the chunk's
+            # float32 array: the chunk is the only copy held (no list of blobs, no joined bytes).
+            rows = _ok(self.modality, self.version).order_by("track_id").values_list("track_id", "vector").iterator(chunk_size=min(size, DATABASE_FETCH_ROWS))
+            vectors = np.empty((min(size, self._count), self._dim), np.float32)
+            filled = 0
             for track_id, blob in rows:
                 if blob is None:
                     raise VectorIndexError(f"track {track_id}: an OK {self.modality} embedding without a vector; run reindex --full")
-                batch_ids.append(track_id)
-                batch.append(bytes(blob))
-                if len(batch) >= size:
-                    yield self._chunk(batch_ids, batch, ids, read, handle)
-                    read += len(batch)
-                    batch_ids, batch = [], []
-            if batch:
-                yield self._chunk(batch_ids, batch, ids, read, handle)
-                read += len(batch)
+                if read + filled >= self._count:
+                    raise VectorIndexError(f"{self.modality}: more stored vectors than counted; the catalogue changed while the index was built, run reindex again")
+                if len(blob) != width:
+                    raise VectorIndexError(f"{self.modality}: stored vectors of other dimensions than {self._dim} at model version {self.version}; run reindex --full")
+                ids[read + filled] = track_id
+                vectors[filled] = np.frombuffer(blob, dtype="<f4")
+                filled += 1
+                if filled == vectors.shape[0]:
+                    yield self._chunk(ids, read, vectors, handle)
+                    read += filled
+                    filled = 0
+                    vectors = np.empty((min(size, max(1, self._count - read)), self._dim), np.float32)
+            if filled:
+                yield self._chunk(ids, read, vectors[:filled], handle)
+                read += filled
             if read != self._count:
                 raise VectorIndexError(f"{self.modality}: {read} stored vectors read, {self._count} counted; the catalogue changed while the index was built, run reindex again")
             complete = True
@@ -406,17 +420,11 @@ class StoredVectors:
             else:
                 spill.unlink(missing_ok=True)
 
-    def _chunk(self, batch_ids: list[int], batch: list[bytes], ids: np.ndarray, start: int, handle: IO[bytes]) -> tuple[np.ndarray, np.ndarray]:
-        if start + len(batch) > self._count:
-            raise VectorIndexError(f"{self.modality}: more stored vectors than counted; the catalogue changed while the index was built, run reindex again")
-        joined = b"".join(batch)
-        if len(joined) != len(batch) * self._dim * 4:
-            raise VectorIndexError(f"{self.modality}: stored vectors of other dimensions than {self._dim} at model version {self.version}; run reindex --full")
-        vectors = np.frombuffer(joined, dtype="<f4").reshape(len(batch), self._dim).astype(np.float32)
-        chunk_ids = np.asarray(batch_ids, dtype=np.int64)
-        ids[start : start + len(batch)] = chunk_ids
-        handle.write(vectors.tobytes())
-        return chunk_ids, vectors
+    @staticmethod
+    def _chunk(ids: np.ndarray, start: int, vectors: np.ndarray, handle: IO[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids int64 (m,), vectors float32 (m, dim))`` of rows ``start:start + m``, written to the spill file."""
+        handle.write(vectors.data)
+        return ids[start : start + vectors.shape[0]].copy(), vectors
 
     def _spilled(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         assert self._spill is not None and self._ids is not None

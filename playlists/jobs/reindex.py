@@ -37,6 +37,7 @@ import logging
 import os
 import socket
 from collections import Counter
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any, Mapping, Sequence
 
@@ -89,11 +90,28 @@ def _lease_end(seconds: float) -> ExpressionWrapper[Any]:
 
 
 # -- planning -------------------------------------------------------------------------------------
+def worker_threads() -> AbstractContextManager[None]:
+    """The torch/BLAS/FAISS threads of a worker's reindex work (``CROSSFADE_WORKER_THREADS``, 1 by default), as a context.
+
+    Workers scale by processes: two workers on two cores, each on one thread,
+    never split one batch's operators across a core the other is using
+    (docs/performance.md, ``build_threads`` and ``distributed``). Model
+    loading, language detection and embedding all run inside it; the index
+    build of the publish task chooses its own threads (``CROSSFADE_BUILD_THREADS``).
+    """
+    return compute_threads(int(settings.CROSSFADE_WORKER_THREADS))
+
+
 def reindex_plan(job_id: int, *, full: bool = False) -> dict[str, Any]:
     """Plan job ``job_id``'s reindex as batches and queue them (the work of ``reindex_task`` when distributed).
 
     Returns what was planned. Nothing is embedded here: the batches are.
     """
+    with worker_threads():
+        return _plan(job_id, full=full)
+
+
+def _plan(job_id: int, *, full: bool) -> dict[str, Any]:
     job_started(job_id)
     try:
         busy = ReindexPlan.objects.filter(job__status=Job.Status.RUNNING, published_at__isnull=True).exclude(job_id=job_id).first()
@@ -129,8 +147,13 @@ def reindex_batch_run(batch_id: int) -> dict[str, Any]:
     """Claim batch ``batch_id``, embed what its tracks need and finish it (the work of ``reindex_batch_task``).
 
     Returns how it went; a batch another worker holds, or one already
-    finished, is left alone.
+    finished, is left alone. Runs on :func:`worker_threads`.
     """
+    with worker_threads():
+        return _batch_run(batch_id)
+
+
+def _batch_run(batch_id: int) -> dict[str, Any]:
     worker = worker_name()
     batch = ReindexBatch.objects.select_related("plan").filter(id=batch_id).first()
     if batch is None or batch.finished:
@@ -164,8 +187,7 @@ def reindex_batch_run(batch_id: int) -> dict[str, Any]:
     try:
         if versions != plan.versions:
             raise ReindexPlanError(f"this worker ({worker}) embeds with {versions}, the reindex was planned with {plan.versions}: configure the same models on every worker")
-        with compute_threads(int(settings.CROSSFADE_WORKER_THREADS)):
-            tracks_embed(batch.track_ids, embedders=embedders, full=plan.full, since=plan.created_at, summary=summary, step=renew)
+        tracks_embed(batch.track_ids, embedders=embedders, full=plan.full, since=plan.created_at, summary=summary, step=renew)
     except LeaseLost as error:
         logger.warning("%s", error)
         return {"batch": batch_id, "outcome": "lease lost"}

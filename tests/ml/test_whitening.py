@@ -32,3 +32,13 @@ def test_whitener_decorrelates_and_standardiser_only_rescales(rng):
     assert whitener_fit(vectors, kind="none").apply(vectors[:1]) == pytest.approx(l2_normalise(vectors[:1]))
     with pytest.raises(MLError, match="unknown whitening"):
         whitener_fit(vectors, kind="pca-ish")
+
+
+def test_standardiser_fitted_in_blocks_matches_a_whole_matrix_fit(rng):
+    # More rows than one fit block, an uneven last block and a large offset (where a one-pass sum of squares loses digits).
+    vectors = (rng.normal(size=(9_001, 24)) * rng.uniform(0.01, 3.0, size=24) + 50.0).astype(np.float32)
+    fitted = Standardiser.fit(vectors, shrinkage=0.1)
+    variance = vectors.var(axis=0, dtype=np.float64)
+    expected_scale = np.sqrt(variance + 0.1 * variance.mean() + 1e-12).astype(np.float32)
+    np.testing.assert_allclose(fitted.mean, vectors.mean(axis=0, dtype=np.float64).astype(np.float32), rtol=1e-6)
+    np.testing.assert_allclose(fitted.scale, expected_scale, rtol=1e-5)

@@ -76,3 +76,26 @@ def test_a_streamed_build_from_the_database_equals_a_build_from_memory(stored, t
         np.testing.assert_array_equal(from_memory.indexes[modality].vectors(ids), streamed.indexes[modality].vectors(ids))
     seed = int(from_memory.track_ids()[10])
     np.testing.assert_array_equal(from_memory.similar([seed], k=10, balance=0.5)[0], streamed.similar([seed], k=10, balance=0.5)[0])
+
+
+def test_chunks_do_not_depend_on_how_many_rows_the_database_hands_over_at_a_time(stored, tmp_path, monkeypatch):
+    import playlists.catalogue.selectors as selectors
+
+    positions, vectors = stored
+    expected = [(ids, v) for ids, v in StoredVectors("audio", VERSIONS["audio"], spill_dir=tmp_path / "a").chunks(300)]
+    monkeypatch.setattr(selectors, "DATABASE_FETCH_ROWS", 7)
+    fetched_small = list(StoredVectors("audio", VERSIONS["audio"], spill_dir=tmp_path / "b").chunks(300))
+    assert [ids.size for ids, _ in fetched_small] == [300, 300, 100]
+    for (ids_a, a), (ids_b, b) in zip(expected, fetched_small):
+        np.testing.assert_array_equal(ids_a, ids_b)
+        np.testing.assert_array_equal(a, b)
+    ids = np.concatenate([ids for ids, _ in fetched_small])
+    np.testing.assert_array_equal(np.concatenate([v for _, v in fetched_small]), vectors["audio"][[positions[int(i)] for i in ids]].astype(np.float32))
+
+
+def test_a_stored_vector_of_another_dimension_stops_the_build(stored, tmp_path):
+    row = Embedding.objects.filter(modality="audio", status="ok", model_version=VERSIONS["audio"]).order_by("-track_id").first()
+    Embedding.objects.filter(id=row.id).update(vector=np.ones(23, "<f4").tobytes())
+    with pytest.raises(VectorIndexError, match="other dimensions than 24"):
+        list(StoredVectors("audio", VERSIONS["audio"], spill_dir=tmp_path).chunks(100))
+    assert not list(tmp_path.glob(".vectors-*"))

@@ -171,6 +171,36 @@ def test_workers_with_other_models_give_the_batch_up_and_the_rest_is_published(c
     assert len(engine.serving().index) == 6 - len(failed[0].track_ids)
 
 
+def test_planning_loading_and_embedding_run_on_the_worker_threads_setting(catalogue, settings, monkeypatch):
+    import torch
+    from threadpoolctl import threadpool_info
+
+    settings.CROSSFADE_WORKER_THREADS = 1
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    seen: list[tuple[str, int, set[int]]] = []
+
+    def observed(name, function):
+        def call(*args, **kwargs):
+            seen.append((name, torch.get_num_threads(), {pool["num_threads"] for pool in threadpool_info()}))
+            return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(distributed, "embedders_resolve", observed("models", distributed.embedders_resolve))
+    monkeypatch.setattr(distributed, "track_languages_fill", observed("languages", distributed.track_languages_fill))
+    monkeypatch.setattr(distributed, "tracks_embed", observed("embed", distributed.tracks_embed))
+    try:
+        call_command("reindex", verbosity=0)
+        assert Job.objects.get(kind="reindex").status == Job.Status.DONE
+        assert {name for name, _, _ in seen} == {"models", "languages", "embed"}
+        # Every step of the plan and of each batch on one thread, torch and every BLAS/OpenMP pool.
+        assert all(threads == 1 and pools == {1} for _, threads, pools in seen), seen
+        assert torch.get_num_threads() == 2  # restored after the task
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_a_worker_that_sees_the_library_elsewhere_maps_the_paths(catalogue, settings, tmp_path):
     moved = tmp_path / "mounted-elsewhere"
     shutil.move(str(catalogue), moved)
