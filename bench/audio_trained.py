@@ -12,6 +12,14 @@ base, the fine-tuned model and, with ``--scratch``, ``train_audio``'s CNN
 trained from scratch, by genre and (with the album manifest) by album.
 Prints JSON (and writes ``--out``), with the fine-tuning run's own
 serve / keep-off decision.
+
+    python -m bench.audio_trained --genre-head [--base musicnn-mtt+musicnn-msd] [--embeddings-cache emb.npz] [--out head.json]
+
+instead tests the genre head on the frozen taggers (``ml/audio/genre_head.py``):
+4 folds by artist, every clip scored by a head fitted without its artist,
+against the untrained vectors on the same folds (genre artist-filtered;
+album among the fold and against every clip). The base vectors come from
+``ml.evaluate``'s embeddings cache where it holds them.
 """
 from __future__ import annotations
 
@@ -47,10 +55,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--test-share", type=float, default=0.25)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--genre-head", action="store_true", help="test the genre head on the frozen taggers instead of fine-tuning")
+    parser.add_argument("--embeddings-cache", type=Path, default=None, help="ml.evaluate's vector cache (.npz), read and extended")
+    parser.add_argument("--folds", type=int, default=4)
     args = parser.parse_args(argv)
     if not args.manifest.is_file():
         print(f"skipped: no manifest at {args.manifest} (the shared Emotify data is absent)", file=sys.stderr)
         return {}
+    if args.genre_head:
+        return _genre_head(args)
     load_before = os.getloadavg()
     rows = [r for r in manifest_read(args.manifest) if r.audio_path]
     album_of = {r.track_id: r.label for r in manifest_read(args.albums)} if args.albums.is_file() else {}
@@ -101,6 +114,53 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     output["load_average_before"] = [round(x, 2) for x in load_before]
     output["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     output["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    text = json.dumps(output, indent=2)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    print(text)
+    return output
+
+
+def _genre_head(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+
+    from ml.audio.genre_head import genre_head_cross_validate
+    from ml.config import AudioConfig
+    from ml.evaluate import EmbeddingCache, manifest_read
+    from ml.registry import audio_embedder_build
+
+    base = args.base if args.base != AudioConfig().model else "musicnn-mtt+musicnn-msd"
+    load_before = os.getloadavg()
+    rows = [r for r in manifest_read(args.manifest) if r.audio_path]
+    album_of = {r.track_id: r.label for r in manifest_read(args.albums)} if args.albums.is_file() else {}
+    cache = EmbeddingCache(args.embeddings_cache)
+    embedder: Any = audio_embedder_build(AudioConfig(model=base))
+    vectors, analysed = [], 0
+    for row in rows:
+        vector = cache.get(embedder.version, str(row.audio_path))
+        if vector is None:
+            vector = embedder.embed([str(row.audio_path)])[0]
+            cache.put(embedder.version, str(row.audio_path), vector)
+            analysed += 1
+        vectors.append(vector)
+    if analysed:
+        cache.save()
+    started = time.perf_counter()
+    albums = [album_of.get(r.track_id, "") for r in rows] if album_of else None
+    result = genre_head_cross_validate(np.stack(vectors), [r.label for r in rows], [r.group for r in rows], albums, folds=args.folds, seed=args.seed)
+    output = {
+        "manifest": str(args.manifest),
+        "base": base,
+        "version": embedder.version,
+        "tracks": len(rows),
+        "analysed_now": analysed,
+        "fit_and_score_s": round(time.perf_counter() - started, 1),
+        **result,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     text = json.dumps(output, indent=2)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

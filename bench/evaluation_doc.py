@@ -8,8 +8,9 @@
     python -m bench.zero_shot --model musicnn-mtt+musicnn-msd --out zero_shot.json
     python -m bench.analysis --model musicnn-mtt+musicnn-msd > analysis.json
     python -m bench.sampling --manifest /tmp/game_soundtracks/manifest.csv --out sampling.json
+    python -m bench.audio_trained --genre-head --embeddings-cache emb.npz --out genre_head.json
     python -m bench.evaluation_doc --genre genre.json --album album.json --hybrid hybrid.json --zero-shot zero_shot.json \\
-        --analysis analysis.json --sampling sampling.json [--load "1.9, 2.1, 2.4"]
+        --analysis analysis.json --sampling sampling.json --genre-head genre_head.json [--load "1.9, 2.1, 2.4"]
 
 Every report is optional; the section of a report not given is left out.
 The tables go between the ``<!-- generated -->`` markers of the document
@@ -75,6 +76,30 @@ def combination_table(reports: Mapping[str, Mapping[str, Any]]) -> list[str]:
         )
     lines.append("")
     lines.append(f"{next(iter(rows.values()))['folds']} folds by artist: each fold's tracks are scored among themselves, the combinations fitted on the other folds.")
+    return lines
+
+
+def genre_head_table(report: Mapping[str, Any]) -> list[str]:
+    """The genre head against the untrained vectors per artist fold and on average (``bench.audio_trained --genre-head``)."""
+    kinds = [("genre", "genre"), ("album", "album (fold)"), ("album_all", "album (all clips)")]
+    header = "| fold | tracks | alpha | method | " + " | ".join(f"{title} p@5 | {title} p@10" for _, title in kinds) + " |"
+    lines = [header, "|---" * (header.count("|") - 1) + "|"]
+
+    def cells(scores: Mapping[str, Any]) -> str:
+        return " | ".join(f"{_number((scores.get(kind) or {}).get('p@5'))} | {_number((scores.get(kind) or {}).get('p@10'))}" for kind, _ in kinds)
+
+    for row in report.get("per_fold", []):
+        for method in ("concatenation", "genre_head"):
+            lines.append(f"| {row['fold']} | {row['tracks']} | {row['alpha']:g} | `{method}` | {cells(row[method])} |")
+    for method in ("concatenation", "genre_head"):
+        lines.append(f"| **mean** | {report.get('tracks', '')} | | `{method}` | {cells(report.get('mean', {}).get(method, {}))} |")
+    lines.append("")
+    lines.append(
+        f"Base `{report.get('version')}`; {report.get('folds')} folds by artist (seed {report.get('seed')}): every fold's clips are scored by a head"
+        " fitted on the other folds (alpha chosen by an inner test on those artists), genre among the fold's clips with the query's artist"
+        " skipped, album among the fold's clips and against all clips (only the query skipped); `concatenation` is the untrained vector"
+        f" on the same folds. Load average {report.get('load_average_before')} before, {report.get('load_average_after')} after."
+    )
     return lines
 
 
@@ -152,6 +177,10 @@ def document_render(reports: Mapping[str, Any], *, load: str = "") -> tuple[str,
         if combo:
             out += ["### Concatenation against learned combinations, on held-out artists", ""] + combo + [""]
             sections.append("combination")
+    if reports.get("genre_head"):
+        out += ["### Genre head on the frozen taggers, on held-out artists (`python -m bench.audio_trained --genre-head`)", ""]
+        out += genre_head_table(reports["genre_head"] or {}) + [""]
+        sections.append("genre_head")
     if reports.get("hybrid"):
         out += ["## JamendoLyrics: lyrics, audio and hybrid rows (`jamendolyrics_genre.csv`, artist-filtered)", ""] + methods_table(reports["hybrid"]) + [""]
         sections.append("hybrid")
@@ -194,13 +223,13 @@ def _read(path: Path | None) -> dict[str, Any] | None:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name in ("genre", "album", "hybrid", "zero-shot", "sampling"):
+    for name in ("genre", "album", "hybrid", "zero-shot", "sampling", "genre-head"):
         parser.add_argument(f"--{name}", type=Path, default=None)
     parser.add_argument("--analysis", type=Path, nargs="*", default=[], help="bench.analysis outputs, one per model")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "evaluation.md")
     parser.add_argument("--load", default="", help="the load average while measuring, as `uptime` printed it")
     args = parser.parse_args(argv)
-    reports = {"genre": _read(args.genre), "album": _read(args.album), "hybrid": _read(args.hybrid), "zero_shot": _read(args.zero_shot), "analysis": [_read(path) for path in args.analysis], "sampling": _read(args.sampling)}
+    reports = {"genre": _read(args.genre), "album": _read(args.album), "hybrid": _read(args.hybrid), "zero_shot": _read(args.zero_shot), "analysis": [_read(path) for path in args.analysis], "sampling": _read(args.sampling), "genre_head": _read(args.genre_head)}
     block, sections = document_render(reports, load=args.load)
     args.doc.write_text(document_update(args.doc.read_text() if args.doc.is_file() else "# Evaluation\n", block))
     result = {"doc": str(args.doc), "sections": sections}

@@ -31,6 +31,12 @@ def audio_embedder_build(config: AudioConfig) -> Embedder:
             from ml.audio.finetune import finetuned_embedder_build
 
             return finetuned_embedder_build(folder, description, plan=segment_plan(config))
+        if description.get("architecture") == "genre-head":
+            from ml.audio.genre_head import GenreHeadEmbedder, genre_head_load
+            from ml.audio.taggers import pretrained_embedder_build
+
+            base = pretrained_embedder_build(str(description.get("base", "")), plan=segment_plan(config))
+            return GenreHeadEmbedder(base, genre_head_load(folder, description), version=str(description["version"]))
         from ml.audio.train import trained_embedder_build
 
         return trained_embedder_build(folder, plan=segment_plan(config))
@@ -53,6 +59,11 @@ def audio_embedder_dim(config: AudioConfig) -> int:
         return sum(t.vector_dim for t in taggers)
     if _is_trained(config.model):
         description = trained_description(trained_model_dir(config))
+        if description.get("architecture") == "genre-head":
+            try:
+                return int(description["dim"])
+            except (KeyError, TypeError, ValueError):
+                raise EmbedderError(f"{config.model}: its config.json does not say the head's size; train it again") from None
         if description.get("architecture") == "finetuned":
             return sum(t.vector_dim for t in taggers_parse("+".join(description.get("taggers", []))) or [])
         try:

@@ -24,6 +24,17 @@ def audio_training_items(*, use_genres: bool = True) -> list[TrainItem]:
     return items
 
 
+def audio_head_items() -> list[tuple[str, str, str, str]]:
+    """Every catalogue track with an audio file as ``(path, artist, first genre tag, album key)`` ("" where unknown)."""
+    items = []
+    for track in Track.objects.exclude(audio_path=None).exclude(audio_path="").select_related("artist").order_by("id"):
+        assert track.audio_path is not None  # the query left out tracks without a file
+        genre = track.genres[0].casefold() if track.genres else ""
+        artist = track.artist.name if track.artist else f"unknown-{track.id}"
+        items.append((track.audio_path, artist, genre, f"album-{track.album_id}" if track.album_id else ""))
+    return items
+
+
 @dataclass(frozen=True)
 class FusionSignals:
     """The catalogue's own training signals for ``ids`` (int64 ``(n,)``, in that order).

@@ -58,3 +58,20 @@ def test_regenerating_replaces_only_the_generated_block(tmp_path):
     second = doc.read_text()
     assert second.count(BEGIN) == second.count(END) == 1 and "Hand-written prose." in second
     assert second == document_update(first, document_render({"genre": _report(2)})[0])
+
+
+def test_the_genre_head_table_has_every_fold_and_the_means_of_both_methods():
+    from ml.audio.genre_head import genre_head_cross_validate
+
+    rng = np.random.default_rng(0)
+    genres = ["ab"[i % 2] for i in range(80)]
+    vectors = rng.standard_normal((80, 6)).astype(np.float32)
+    vectors[:, 0] += [2.0 if g == "a" else -2.0 for g in genres]
+    report = genre_head_cross_validate(vectors, genres, [f"artist-{i // 2}" for i in range(80)], [f"album-{i // 2}" for i in range(80)], folds=4, alphas=(1.0,))
+    report.update(tracks=80, version="base-v1")
+    block, sections = document_render({"genre": _report(0), "genre_head": report})
+    assert "genre_head" in sections
+    table = [line for line in block.splitlines() if line.startswith("| ") and "`genre_head`" in line]
+    assert len(table) == 5  # four folds and the mean
+    mean = next(line for line in table if line.startswith("| **mean**"))
+    assert f"{report['mean']['genre_head']['genre']['p@10']:.3f}" in mean

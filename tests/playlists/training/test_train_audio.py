@@ -41,3 +41,18 @@ def test_train_then_reindex_with_the_trained_model(library, models_dir, settings
     assert summary.embedded["audio"] == 6
     versions = set(Embedding.objects.filter(modality="audio").values_list("model_version", flat=True))
     assert versions == {engine.embedder_get("audio").version} and folder.name in versions.pop()
+
+
+def test_a_genre_head_is_tested_on_held_out_artists_and_saved_with_its_decision(library, models_dir, capsys):
+    import json
+
+    library_ingest(library)
+    call_command("train_audio", "--genre-head", "--base", "musicnn-mtt", "--folds", "2", verbosity=1)
+    out = capsys.readouterr().out
+    assert "Genre head genre-head-" in out and "held-out artist folds" in out
+    (folder,) = list(models_dir.iterdir())
+    assert {"head.npz", "config.json"} <= {p.name for p in folder.iterdir()}
+    description = json.loads((folder / "config.json").read_text())
+    assert description["architecture"] == "genre-head" and description["base"] == "musicnn-mtt"
+    assert description["dim"] == 400 + len(description["genres"]) - 1
+    assert isinstance(description["decision"]["serve"], bool) and len(description["held_out"]["per_fold"]) == 2
