@@ -114,10 +114,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     output["load_average_before"] = [round(x, 2) for x in load_before]
     output["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     output["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return _emit(output, args.out)
+
+
+def _emit(output: dict[str, Any], out: Path | None) -> dict[str, Any]:
+    """Print ``output`` as JSON, and write it to ``out`` too where given."""
     text = json.dumps(output, indent=2)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
     print(text)
     return output
 
@@ -161,12 +166,7 @@ def _genre_head(args: argparse.Namespace) -> dict[str, Any]:
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    text = json.dumps(output, indent=2)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
-    print(text)
-    return output
+    return _emit(output, args.out)
 
 
 if __name__ == "__main__":

@@ -30,8 +30,6 @@ FILE only while the workers run (the library synthesis is outside it).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import json
 import multiprocessing
 import os
@@ -41,9 +39,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.lock import lock_held  # noqa: E402
 
 
 def _manage(env: dict[str, str], *args: str, timeout: float = 1200) -> str:
@@ -133,21 +134,6 @@ def _library_write(music: str, copies: int, nice: int) -> None:
 AUDIO_SUFFIXES = (".mp3", ".ogg", ".flac", ".wav", ".m4a", ".opus")
 
 
-@contextlib.contextmanager
-def _locked(path: str | None) -> Iterator[float | None]:
-    """Hold an exclusive ``flock`` on ``path`` for the block (the seconds waited for it); no lock when None."""
-    if not path:
-        yield None
-        return
-    with open(path, "a") as handle:
-        waited = time.perf_counter()
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield round(time.perf_counter() - waited, 1)
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _warm(env: dict[str, str], url: str, count: int, sources: list[Path], folder: Path, *, rounds: int = 6, timeout: float) -> dict[str, int]:
     """Warm-up reindexes (batches of one) until each of the ``count`` workers has embedded a track.
 
@@ -201,7 +187,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         # Warm-up tracks of their own (other files, other paths), enough rounds of them for every worker.
         warmup = workdir / "warmup"
         sources = sorted(p for p in (music / "copy-1").rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
-        with _locked(args.lock) as waited, postgres_running() as server_url:
+        with lock_held(args.lock) as waited, postgres_running() as server_url:
             if waited is not None:
                 report["lock_waited_s"] = waited
             report["load_average_timed_start"] = [round(x, 2) for x in os.getloadavg()]

@@ -24,8 +24,6 @@ the timed build only. Everything is removed afterwards.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import json
 import multiprocessing
 import os
@@ -35,12 +33,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import load_average  # noqa: E402
+from bench.lock import lock_held  # noqa: E402
 from bench.memory import PhasePeaks, rss_mb  # noqa: E402
 
 VERSIONS = {"audio": "synthetic-audio", "lyrics": "synthetic-lyrics"}
@@ -181,27 +180,12 @@ def _build_from_stored(workdir: str) -> dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def _locked(path: str | None) -> Iterator[float | None]:
-    """Hold an exclusive ``flock`` on ``path`` (a machine's shared benchmark lock) for the block; no lock when None."""
-    if not path:
-        yield None
-        return
-    with open(path, "a") as handle:
-        waited = time.perf_counter()
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield round(time.perf_counter() - waited, 1)
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _stored(count: int, workdir: Path, seed: int, *, fill_nice: int = 0, lock: str | None = None) -> dict[str, Any]:
     spawn = multiprocessing.get_context("spawn")
     with spawn.Pool(1) as pool:
         filled = pool.apply(_fill_stored, (str(workdir), count, seed, fill_nice))
     database = workdir / "crossfade.sqlite3"
-    with _locked(lock) as waited, spawn.Pool(1) as pool:
+    with lock_held(lock) as waited, spawn.Pool(1) as pool:
         built = pool.apply(_build_from_stored, (str(workdir),))
     if waited is not None:
         built["lock_waited_s"] = waited
