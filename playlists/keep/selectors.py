@@ -13,5 +13,5 @@ def playlist_list(*, owner: User) -> QuerySet[Playlist]:
 
 def playlist_get(*, owner: User, playlist_id: int) -> Playlist:
     """One of ``owner``'s playlists with its items; raises ``Playlist.DoesNotExist`` for anyone else's."""
-    items = PlaylistItem.objects.select_related("track__artist", "track__album__artist").order_by("position")
+    items = PlaylistItem.objects.select_related("track__artist", "track__album__artist").defer("track__lyrics", "track__spotify", "track__audio_tags").order_by("position")
     return Playlist.objects.prefetch_related(Prefetch("items", queryset=items)).get(id=playlist_id, owner=owner)

@@ -18,7 +18,8 @@ from django.db.models import Model
 def _stored(row: Model | None) -> tuple[object, ...]:
     if row is None:
         return (None,)
-    return (row._meta.label, *(getattr(row, field.attname) for field in row._meta.concrete_fields))
+    deferred = row.get_deferred_fields()
+    return (row._meta.label, *(getattr(row, field.attname) for field in row._meta.concrete_fields if field.attname not in deferred))
 
 
 def rows_digest(rows: Iterable[Model | None], *values: object) -> str:

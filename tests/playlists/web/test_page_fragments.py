@@ -119,3 +119,16 @@ def test_the_catalogue_follows_the_search_and_the_rows(client, indexed, user):
     assert "The Band Renamed" in client.get(reverse("playlists:catalogue"), {"q": "salt"}).content.decode()
     Track.objects.filter(id=track.id).update(title="Salt Wind (remastered)")
     assert "Salt Wind (remastered)" in client.get(reverse("playlists:catalogue"), {"q": "salt"}).content.decode()
+
+
+def test_the_playlist_page_reads_its_rows_in_a_fixed_number_of_queries(client, indexed, user, django_assert_max_num_queries):
+    # The page's selector leaves the tracks' lyrics, Spotify metadata and audio tags unread (the rows never show them):
+    # a template that starts showing one would read it once per row, and this count would grow with the playlist.
+    short = playlist_generate(owner=user, settings=PlaylistSettings(seed_ids=[indexed["Salt Wind"].id], length=3), name="Short")
+    long = playlist_generate(owner=user, settings=PlaylistSettings(seed_ids=[indexed["Salt Wind"].id], length=8), name="Long")
+    assert long.items.count() > short.items.count()
+    _page(client, short)
+    with django_assert_max_num_queries(12) as short_queries:
+        _page(client, short)
+    with django_assert_max_num_queries(len(short_queries)):
+        _page(client, long)
