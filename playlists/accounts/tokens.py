@@ -36,7 +36,8 @@ def _token_hash(secret: str) -> str:
 
 def api_token_authenticate(secret: str) -> User | None:
     """The user owning the live token ``secret``, or None; records when it was last used."""
-    token = ApiToken.objects.select_related("user").filter(key_hash=_token_hash(secret.strip()), revoked=False).first()
+    # One row by a unique hash: unordered (the default newest-first order only costs the query its sort).
+    token = ApiToken.objects.select_related("user").filter(key_hash=_token_hash(secret.strip()), revoked=False).order_by().first()
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

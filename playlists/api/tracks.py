@@ -39,7 +39,8 @@ def track_similar(request: HttpRequest, track_id: int, query: Query[SimilarQuery
     """The tracks most similar to one track under the hybrid score, best first."""
     balance = settings.CROSSFADE.default_balance if query.balance is None else query.balance
     # The track's own row only (the track page's selector also reads its embeddings' states, which this answer does not show).
-    track = Track.objects.select_related("artist", "album").filter(id=track_id).first()
+    # Unordered: the catalogue's default order (artist, album, number, title) is a join-heavy sort, pointless for one row.
+    track = Track.objects.select_related("artist", "album").defer(*selectors.NEIGHBOUR_UNREAD_FIELDS).filter(id=track_id).order_by().first()
     if track is None:
         raise ApiError(404, f"no track with id {track_id}")
     try:

@@ -230,8 +230,13 @@ def track_prompt_search(prompt: str, *, mode: str = "lyrics", limit: int = 20) -
     ]
 
 
+#: Track columns no list of neighbours shows (track pages, the API, Subsonic): large JSON, left unread; the rows are
+#: read unordered (a dict by id: the catalogue's artist/album/title sort would only cost the query its joins' sort).
+NEIGHBOUR_UNREAD_FIELDS = ("spotify", "audio_tags")
+
+
 def _neighbours(ids: np.ndarray, scores: np.ndarray) -> list[Neighbour]:
-    tracks = Track.objects.select_related("artist", "album").in_bulk([int(i) for i in ids])
+    tracks = Track.objects.select_related("artist", "album").defer(*NEIGHBOUR_UNREAD_FIELDS).order_by().in_bulk([int(i) for i in ids])
     return [Neighbour(tracks[int(i)], float(s)) for i, s in zip(ids, scores) if int(i) in tracks]
 
 

@@ -25,6 +25,25 @@ def test_similar_returns_json_ranked_by_score(client, user, indexed):
     assert indexed["Salt Wind"].id not in [r["id"] for r in results]
 
 
+def test_similar_reads_only_what_it_answers(client, user, indexed):
+    """The answer's tracks are read without their Spotify JSON and audio tags, and without the catalogue's sort, in a fixed number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    seed = indexed["Salt Wind"].id
+    _similar(client, seed, limit=5)  # the session, the index snapshot and the kept answer are warm from here on
+    with CaptureQueriesContext(connection) as few:
+        assert _similar(client, seed, limit=2).status_code == 200
+    with CaptureQueriesContext(connection) as many:
+        assert _similar(client, seed, limit=8).status_code == 200
+    assert len(many) == len(few)
+    track_reads = [q["sql"] for q in many.captured_queries if 'FROM "playlists_track"' in q["sql"] and "excluded" not in q["sql"].split("WHERE")[-1]]
+    assert len(track_reads) == 2  # the seed, then its neighbours in one query
+    for sql in track_reads:
+        assert '"playlists_track"."spotify"' not in sql and '"playlists_track"."audio_tags"' not in sql
+        assert "ORDER BY" not in sql or 'ORDER BY "playlists_track"."id"' in sql
+
+
 def test_balance_changes_the_answer(client, user, indexed):
     seed = indexed["Salt Wind"].id
     by_sound = [r["id"] for r in _similar(client, seed, limit=5, balance=1.0).json()["results"]]
