@@ -99,6 +99,10 @@ CROSSFADE_PUBLIC = _env_bool("CROSSFADE_PUBLIC", False)
 CROSSFADE_HOST = os.environ.get("HOST", "127.0.0.1").strip() or "127.0.0.1"
 CROSSFADE_WEB_WORKERS = max(1, _env_int("CROSSFADE_WEB_WORKERS", os.cpu_count() or 2))
 CROSSFADE_WEB_THREADS = max(1, _env_int("CROSSFADE_WEB_THREADS", 4))
+# The web process's cyclic garbage collector (config/wsgi.py): what was loaded at start is frozen out of its scans,
+# and it runs after this many new container objects instead of Python's 700 (a page builds thousands, so the default
+# collects several times within one request: a long tail of slow answers under load). 0 keeps Python's defaults.
+CROSSFADE_WEB_GC_THRESHOLD = max(0, _env_int("CROSSFADE_WEB_GC_THRESHOLD", 20_000))
 # The port `make serve` and `make demo` serve on.
 CROSSFADE_PORT = _env_int("PORT", 8000)
 # Largest audio file a user may upload as a playlist seed (analysed, never kept).
