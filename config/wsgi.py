@@ -12,9 +12,8 @@ def _collector_tuned() -> None:
     """Keeps the cyclic garbage collector out of the requests' way (settings.CROSSFADE_WEB_GC_THRESHOLD).
 
     Everything loaded so far (Django, the apps, the URL and template machinery) lives as long as the process:
-    frozen, the collector's full scans skip it; a higher first-generation threshold makes collections rarer.
-    bench.web_load, playlist page, two 20 s runs each: 247/246 -> 273/291 pages/s, p95 158/169 -> 148/138 ms,
-    p99 192/199 -> 175/160 ms, worker RSS unchanged (147 MB).
+    frozen, the collector's full scans skip it; a higher first-generation threshold makes collections rarer
+    (what it did to the playlist page's tail under load: docs/site.md, *Under load*).
     """
     from django.conf import settings
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from playlists.catalogue.ingest import library_ingest
@@ -27,9 +29,6 @@ def test_similar_returns_json_ranked_by_score(client, user, indexed):
 
 def test_similar_reads_only_what_it_answers(client, user, indexed):
     """The answer's tracks are read without their Spotify JSON and audio tags, and without the catalogue's sort, in a fixed number of queries."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     seed = indexed["Salt Wind"].id
     _similar(client, seed, limit=5)  # the session, the index snapshot and the kept answer are warm from here on
     with CaptureQueriesContext(connection) as few:
