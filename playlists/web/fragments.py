@@ -15,19 +15,23 @@ from typing import Iterable
 from django.db.models import Model
 
 
-def _stored(row: Model | None) -> tuple[object, ...]:
+def _stored(row: Model | tuple[object, ...] | None) -> tuple[object, ...]:
     if row is None:
         return (None,)
+    if isinstance(row, tuple):
+        return row
     deferred = row.get_deferred_fields()
     return (row._meta.label, *(getattr(row, field.attname) for field in row._meta.concrete_fields if field.attname not in deferred))
 
 
-def rows_digest(rows: Iterable[Model | None], *values: object) -> str:
+def rows_digest(rows: Iterable[Model | tuple[object, ...] | None], *values: object) -> str:
     """A digest of every stored field of ``rows`` (in order) and of ``values`` (their ``repr``).
 
     Give each model instance a template reaches (an item, its track, the
     track's artist and album…): a related row's fields are only in the digest
-    when the row itself is given.
+    when the row itself is given. A row may also be a tuple of stored values
+    read with ``values_list`` (every field the template reaches, related rows'
+    included), which costs far less than building the instances.
     """
     digest = hashlib.blake2b(digest_size=20)
     for row in rows:

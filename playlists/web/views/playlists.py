@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ml.errors import MLError
@@ -108,18 +109,21 @@ def playlist_list(request: SignedInRequest) -> HttpResponse:
 @require_GET
 def playlist_detail(request: SignedInRequest, playlist_id: int) -> HttpResponse:
     try:
-        playlist = selectors.playlist_get(owner=request.user, playlist_id=playlist_id)
+        playlist = selectors.playlist_get(owner=request.user, playlist_id=playlist_id, with_items=False)
     except Playlist.DoesNotExist:
         raise Http404("No such playlist")
-    items = list(playlist.items.all())
+    # The key is a digest of every stored value the body shows, read as plain tuples; the items
+    # themselves (model instances, the costly part of a read) are built only when the body is
+    # rendered, that is when the key is new.
+    stored = selectors.playlist_items_stored(playlist=playlist)
+    items = SimpleLazyObject(lambda: selectors.playlist_items(playlist=playlist))
     export = playlist.spotify_exports.first()
     spotify_on = spotify_export_available()
     # The rating buttons' state: read once here (the {% rating_of %} tag takes it from the request) and part of the key.
     ratings = request._crossfade_ratings = ratings_of(user=request.user)
-    rows = [playlist, export, *(row for item in items for row in (item, item.track, item.track.artist, item.track.album))]
-    body_key = rows_digest(rows, spotify_on, sorted((item.track_id, ratings.get(item.track_id, 0)) for item in items))
+    body_key = rows_digest([playlist, export, *(item.values for item in stored)], spotify_on, sorted((item.track_id, ratings.get(item.track_id, 0)) for item in stored))
     return render(
         request,
         "playlists/playlist_detail.html",
-        {"playlist": playlist, "items": items, "export": export, "spotify_on": spotify_on, "total_s": sum(item.track.duration_s or 0 for item in items), "body_key": body_key},
+        {"playlist": playlist, "items": items, "export": export, "spotify_on": spotify_on, "total_s": sum(item.duration_s or 0 for item in stored), "body_key": body_key},
     )
