@@ -1,7 +1,8 @@
 """Regenerate the measured tables of ``docs/evaluation.md`` from the JSON the evaluations and benchmarks print.
 
     python -m ml.evaluate ../shared/data/manifests/emotify_genre.csv --out genre.json --audio-model musicnn-mtt \\
-        --audio-model musicnn-msd --audio-model musicnn-mtt+musicnn-msd --learned-combination --embeddings-cache emb.npz
+        --audio-model musicnn-msd --audio-model musicnn-mtt+musicnn-msd --audio-model vgg-mtt --audio-model vgg-msd \\
+        --learned-combination --embeddings-cache emb.npz
     python -m ml.evaluate ../shared/data/manifests/emotify_album.csv --out album.json ... (the same models and cache)
     python -m ml.evaluate ../shared/data/manifests/jamendolyrics_genre.csv --out hybrid.json --audio-model musicnn-mtt \\
         --audio-model musicnn-mtt+musicnn-msd --ks 5 8
@@ -126,13 +127,14 @@ def genre_head_table(report: Mapping[str, Any]) -> list[str]:
 
 def fine_tune_table(reports: Sequence[Mapping[str, Any]]) -> list[str]:
     """Per fine-tuning run (``bench.audio_trained``): every method on the held-out artists by genre and album, then the run and its decision."""
-    lines = ["| base | method | genre p@5 | genre p@10 | album p@5 | album p@10 |", "|---|---|---|---|---|---|"]
+    lines = ["| base | epochs run / asked | method | genre p@5 | genre p@10 | album p@5 | album p@10 |", "|---|---|---|---|---|---|---|"]
     for report in reports:
         album = report.get("album_methods", {})
+        run = report.get("fine_tune", {})
         for name, scores in report.get("methods", {}).items():
             other = album.get(name, {})
             lines.append(
-                f"| `{report.get('base')}` | `{name}` | {_number(scores.get('p@5'))} | {_number(scores.get('p@10'))} |"
+                f"| `{report.get('base')}` | {run.get('epochs_run')} / {run.get('epochs')} | `{name}` | {_number(scores.get('p@5'))} | {_number(scores.get('p@10'))} |"
                 f" {_number(other.get('p@5'))} | {_number(other.get('p@10'))} |"
             )
     lines.append("")
@@ -140,7 +142,7 @@ def fine_tune_table(reports: Sequence[Mapping[str, Any]]) -> list[str]:
         run = report.get("fine_tune", {})
         decision = run.get("decision", {})
         lines.append(
-            f"`{report.get('base')}`: **{'served' if decision.get('serve') else 'not served'}** ({decision.get('reason')}; the fine-tuning run's own"
+            f"`{report.get('base')}`, {run.get('epochs')} epochs asked: **{'served' if decision.get('serve') else 'not served'}** ({decision.get('reason')}; the fine-tuning run's own"
             f" test artists, {run.get('test_tracks')} tracks, validation {run.get('validation_tracks')} tracks). Trained on"
             f" {run.get('train_tracks')} tracks for {run.get('epochs_run')} of {run.get('epochs')} epochs (best epoch {run.get('best_epoch')}),"
             f" {run.get('seconds')} s (front-end cache {run.get('front_end_cache_seconds')} s; seconds per epoch {run.get('epoch_seconds')});"
