@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     output: dict[str, Any] = {
         "manifest": str(args.manifest),
         "base": args.base,
+        "seed": args.seed,
+        "epochs": args.epochs,
         "train_artists_tracks": len(train_rows),
         "test_tracks": len(test_rows),
         "test_artists": len({rows[i].group for i in test_rows}),

@@ -127,22 +127,23 @@ def genre_head_table(report: Mapping[str, Any]) -> list[str]:
 
 def fine_tune_table(reports: Sequence[Mapping[str, Any]]) -> list[str]:
     """Per fine-tuning run (``bench.audio_trained``): every method on the held-out artists by genre and album, then the run and its decision."""
-    lines = ["| base | epochs run / asked | method | genre p@5 | genre p@10 | album p@5 | album p@10 |", "|---|---|---|---|---|---|---|"]
+    lines = ["| base | held-out tracks (artists) | epochs run / asked | method | genre p@5 | genre p@10 | album p@5 | album p@10 |", "|---" * 8 + "|"]
     for report in reports:
         album = report.get("album_methods", {})
         run = report.get("fine_tune", {})
         for name, scores in report.get("methods", {}).items():
             other = album.get(name, {})
             lines.append(
-                f"| `{report.get('base')}` | {run.get('epochs_run')} / {run.get('epochs')} | `{name}` | {_number(scores.get('p@5'))} | {_number(scores.get('p@10'))} |"
+                f"| `{report.get('base')}` | {report.get('test_tracks')} ({report.get('test_artists')}) | {run.get('epochs_run')} / {run.get('epochs')} | `{name}` | {_number(scores.get('p@5'))} | {_number(scores.get('p@10'))} |"
                 f" {_number(other.get('p@5'))} | {_number(other.get('p@10'))} |"
             )
     lines.append("")
     for report in reports:
         run = report.get("fine_tune", {})
         decision = run.get("decision", {})
+        seed = f", seed {report['seed']}" if "seed" in report else ""
         lines.append(
-            f"`{report.get('base')}`, {run.get('epochs')} epochs asked: **{'served' if decision.get('serve') else 'not served'}** ({decision.get('reason')}; the fine-tuning run's own"
+            f"`{report.get('base')}`, {run.get('epochs')} epoch{'' if run.get('epochs') == 1 else 's'} asked{seed}: **{'served' if decision.get('serve') else 'not served'}** ({decision.get('reason')}; the fine-tuning run's own"
             f" test artists, {run.get('test_tracks')} tracks, validation {run.get('validation_tracks')} tracks). Trained on"
             f" {run.get('train_tracks')} tracks for {run.get('epochs_run')} of {run.get('epochs')} epochs (best epoch {run.get('best_epoch')}),"
             f" {run.get('seconds')} s (front-end cache {run.get('front_end_cache_seconds')} s; seconds per epoch {run.get('epoch_seconds')});"
@@ -313,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     existing = sections_split(text)
     block, sections = document_render(reports, load=args.load, existing=existing)
     args.doc.write_text(document_update(text, block))
-    kept = [name for name, lines in existing.items() if name not in sections and "\n".join(lines) in block]
+    kept = [name for name, lines in existing.items() if name not in sections and not (name == "load" and args.load) and "\n".join(lines) in block]
     result = {"doc": str(args.doc), "sections": sections, "kept": kept}
     json.dump(result, sys.stdout)
     print()

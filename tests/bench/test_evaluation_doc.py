@@ -91,6 +91,7 @@ def _fine_tune_report(seed: int) -> dict:
     albums = [ManifestRow(track_id=r.track_id, audio_path=r.audio_path, lyrics=None, label=f"album-{i // 2}", group=r.group) for i, r in enumerate(rows)]
     return {
         "base": "musicnn-mtt",
+        "seed": seed,
         "test_tracks": 24,
         "test_artists": 8,
         "methods": evaluate(rows, audio_embedders=embedders, lyrics_embedders=[], ks=(5, 10), seed=seed)["methods"],
@@ -111,11 +112,11 @@ def test_the_fine_tune_table_has_every_method_by_genre_and_album_and_the_decisio
     block, sections = document_render({"fine_tune": [report]})
     assert sections == ["fine_tune"]
     for name in ("audio:musicnn-mtt", "audio:fine-tuned", "baseline:random"):
-        row = next(line for line in block.splitlines() if line.startswith(f"| `musicnn-mtt` | 2 / 30 | `{name}` |"))
+        row = next(line for line in block.splitlines() if line.startswith(f"| `musicnn-mtt` | 24 (8) | 2 / 30 | `{name}` |"))
         cells = [c.strip() for c in row.strip("|").split("|")]
         genre, album = report["methods"][name], report["album_methods"][name]
-        assert cells[3:] == [f"{v:.3f}" for v in (genre["p@5"], genre["p@10"], album["p@5"], album["p@10"])]
-    assert "**not served**" in block and "kept off" in block
+        assert cells[4:] == [f"{v:.3f}" for v in (genre["p@5"], genre["p@10"], album["p@5"], album["p@10"])]
+    assert "`musicnn-mtt`, 30 epochs asked, seed 0: **not served**" in block and "kept off" in block
     assert "2 of 30 epochs (best epoch 1)" in block and "812.4 s" in block and "[1.5, 1.6, 1.7] before" in block
 
 
