@@ -1,6 +1,7 @@
 """The trained rows of the audio evaluation: fine-tune (and, for comparison, train from scratch) on some artists, judge on the others.
 
-    python -m bench.audio_trained [--manifest ../shared/data/manifests/emotify_genre.csv] [--base M] [--epochs 30] [--scratch] [--out trained.json]
+    python -m bench.audio_trained [--manifest ../shared/data/manifests/emotify_genre.csv] [--base M] [--epochs 30] [--scratch]
+        [--embeddings-cache emb.npz] [--out trained.json]
 
 Holds out a quarter of the manifest's artists (seeded), fine-tunes the
 pretrained ``--base`` model (``ml/audio/finetune.py``: frozen front end,
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from ml.audio.finetune import FineTuneConfig, FineTuneItem, audio_finetune
     from ml.audio.train import TrainConfig, TrainItem, artist_split, audio_cnn_train, trained_embedder_build
     from ml.config import AudioConfig
-    from ml.evaluate import evaluate, manifest_read
+    from ml.evaluate import EmbeddingCache, evaluate, manifest_read
     from ml.registry import audio_embedder_build
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--genre-head", action="store_true", help="test the genre head on the frozen taggers instead of fine-tuning")
-    parser.add_argument("--embeddings-cache", type=Path, default=None, help="ml.evaluate's vector cache (.npz), read and extended")
+    parser.add_argument("--embeddings-cache", type=Path, default=None, help="ml.evaluate's vector cache (.npz): read and extended with --genre-head, read only when fine-tuning")
     parser.add_argument("--folds", type=int, default=4)
     args = parser.parse_args(argv)
     if not args.manifest.is_file():
@@ -73,16 +74,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     output: dict[str, Any] = {
         "manifest": str(args.manifest),
         "base": args.base,
+        "seed": args.seed,
+        "epochs": args.epochs,
         "train_artists_tracks": len(train_rows),
         "test_tracks": len(test_rows),
         "test_artists": len({rows[i].group for i in test_rows}),
     }
     with tempfile.TemporaryDirectory(prefix="crossfade-trained-") as folder:
         started = time.perf_counter()
+        epoch_ends: list[float] = []
+
+        def epoch_done(done: int, total: int, note: str = "") -> None:
+            epoch_ends.append(time.perf_counter())
+
         items = [FineTuneItem(str(rows[i].audio_path), rows[i].group, rows[i].label, album_of.get(rows[i].track_id, "")) for i in train_rows]
-        tuned = audio_finetune(items, folder, config=FineTuneConfig(base=args.base, epochs=args.epochs, seed=args.seed))
+        tuned = audio_finetune(items, folder, config=FineTuneConfig(base=args.base, epochs=args.epochs, seed=args.seed), progress=epoch_done)
+        saved = json.loads((tuned.folder / "config.json").read_text())
         output["fine_tune"] = {
             "seconds": round(time.perf_counter() - started, 1),
+            "front_end_cache_seconds": saved.get("cache_seconds"),
+            "epoch_seconds": [round(b - a, 1) for a, b in zip([started + float(saved.get("cache_seconds") or 0.0), *epoch_ends], epoch_ends)],
+            "epochs": args.epochs,
             "best_epoch": tuned.best_epoch,
             "epochs_run": len(tuned.history),
             "train_tracks": tuned.train_tracks,
@@ -104,13 +116,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         names = [f"audio:{args.base}", "audio:fine-tuned", "audio:trained-cnn"][: len(embedders)]
         for embedder, name in zip(embedders, names):
             embedder.name = name.partition(":")[2]
-        common = dict(audio_embedders=embedders, baseline_embedder=MfccStatsEmbedder(), seed=args.seed)
-        output["methods"] = evaluate(held_out, **common)["methods"]
+        # One vector cache for the genre and album scoring, so each held-out track is embedded once per model; seeded from
+        # ml.evaluate's cache where given (read, never written back: the fine-tuned version is new to every run).
+        cache = EmbeddingCache(args.embeddings_cache)
+        common = dict(audio_embedders=embedders, baseline_embedder=MfccStatsEmbedder(), seed=args.seed, cache=cache)
+        started = time.perf_counter()
+        report = evaluate(held_out, **common)
+        output["methods"] = report["methods"]
+        output["embed_seconds"] = report["embed_seconds"]
         if args.albums.is_file():
             # The split stays the genre manifest's (by artist); only the label changes.
             held_ids = {r.track_id for r in held_out}
             album_rows = [r for r in manifest_read(args.albums) if r.track_id in held_ids]
             output["album_methods"] = evaluate(album_rows, **common)["methods"]
+        output["score_seconds"] = round(time.perf_counter() - started, 1)
     output["load_average_before"] = [round(x, 2) for x in load_before]
     output["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     output["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

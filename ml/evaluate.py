@@ -363,9 +363,10 @@ def combination_held_out(
     def combined(weights: Sequence[float]) -> np.ndarray:
         return l2_normalise(np.concatenate([w * scaled[m] for w, m in zip(weights, names)], axis=1))
 
+    # Each weighting's vectors are built when scored, not kept: with five models the grid has 1,023 of them.
     grid = [w for w in itertools.product(COMBINATION_WEIGHTS, repeat=len(names)) if any(w)]
-    vectors = {w: combined(w) for w in grid}
     ones = tuple(1.0 for _ in names)
+    concatenation = combined(ones)
     artists = sorted(set(groups))
     order = np.random.default_rng(seed).permutation(len(artists))
     fold_of = {artists[i]: position % folds for position, i in enumerate(order)}
@@ -378,13 +379,13 @@ def combination_held_out(
         def precision(v: np.ndarray, rows: np.ndarray) -> float | None:
             return held_out_precision({"audio": (v, present)}, labels, groups, rows, balance=1.0, k=k)
 
-        best = max(grid, key=lambda w: precision(vectors[w], train) or 0.0)
+        best = max(grid, key=lambda w: precision(combined(w), train) or 0.0)
         out["weights"].append(dict(zip(names, best)))
-        out["concatenation"].append(precision(vectors[ones], test))
-        out["learned_weights"].append(precision(vectors[best], test))
-        data = FusionData(vectors={"audio": (vectors[ones], present)}, labels=list(labels), groups=list(groups), positives=[codes(list(labels))])
+        out["concatenation"].append(precision(concatenation, test))
+        out["learned_weights"].append(precision(combined(best), test))
+        data = FusionData(vectors={"audio": (concatenation, present)}, labels=list(labels), groups=list(groups), positives=[codes(list(labels))])
         projections = fusion_train(data, train, FusionTrainConfig(dim=64, balance=1.0, epochs=projection_epochs, seed=seed))
-        out["learned_projection"].append(precision(FusionModel("held-out", projections).apply("audio", vectors[ones]), test))
+        out["learned_projection"].append(precision(FusionModel("held-out", projections).apply("audio", concatenation), test))
     summary: dict[str, Any] = {"blocks": names, "folds": folds, "k": k, "per_fold": out}
     for method in ("concatenation", "learned_weights", "learned_projection"):
         values = [v for v in out[method] if v is not None]
