@@ -23,7 +23,7 @@ on artist-filtered p@k of the tracks' pooled vectors, genre as the label, or
 album where there are no genres) and test. On the test artists, never seen
 in training, the fine-tuned model and the pretrained one it started from are
 scored the same way; the model is *served* (``CROSSFADE_AUDIO_MODEL=trained``
-picks it) only when it is strictly better there.
+picks it) only when it is better there by ``FineTuneConfig.serve_margin``.
 
 Only musicnn heads are fine-tuned; a vgg head of the base model is kept as it is.
 Saved as ``<models_dir>/<version>/model.safetensors`` (``head<i>.<param>``)
@@ -95,6 +95,11 @@ class FineTuneConfig:
     test_share: float = 0.2
     k: int = 10
     seed: int = 0
+    #: How much better than the pretrained model (p@k on the test artists) the fine-tuned one must
+    #: be to be served. The test side holds some 60-100 tracks: on Emotify a fine-tuned model
+    #: 0.009 ahead on its own test artists was 0.015 behind on another held-out set
+    #: (docs/evaluation.md), so a lead within that noise keeps the pretrained model.
+    serve_margin: float = 0.02
 
 
 @dataclass
@@ -109,6 +114,13 @@ class FineTuneResult:
     test_tracks: int
     labels: str
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def serve_decision(pretrained: float, fine_tuned: float, *, margin: float, metric: str) -> tuple[bool, str]:
+    """Whether a fine-tuned model that scored ``fine_tuned`` against ``pretrained`` on the test artists is served, and why in words."""
+    if fine_tuned > pretrained + margin:
+        return True, f"fine-tuned {fine_tuned:.4f} > pretrained {pretrained:.4f} + {margin:g} ({metric}, held-out artists): served"
+    return False, f"fine-tuned {fine_tuned:.4f} <= pretrained {pretrained:.4f} + {margin:g} ({metric}, held-out artists): kept off"
 
 
 def artists_split(artists: Sequence[str], *, validation: float, test: float, seed: int) -> np.ndarray:
@@ -342,10 +354,8 @@ def audio_finetune(
         serve, reason = False, "no epoch beat the pretrained model on the validation artists: kept off"
     elif base_test is None or tuned_test is None:
         serve, reason = False, f"too few labelled test tracks to compare ({test_rows.size}): kept off"
-    elif tuned_test > base_test:
-        serve, reason = True, f"fine-tuned {tuned_test:.4f} > pretrained {base_test:.4f} ({label_kind} p@{config.k}, held-out artists): served"
     else:
-        serve, reason = False, f"fine-tuned {tuned_test:.4f} <= pretrained {base_test:.4f} ({label_kind} p@{config.k}, held-out artists): kept off"
+        serve, reason = serve_decision(base_test, tuned_test, margin=config.serve_margin, metric=f"{label_kind} p@{config.k}")
     decision = {
         "metric": f"{label_kind} p@{config.k}" if label_kind else "",
         "pretrained": base_test,
