@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Model, Prefetch, QuerySet
 
 from playlists.models import Album, Artist, Playlist, PlaylistItem, Track
@@ -29,50 +29,99 @@ def playlist_get(*, owner: User, playlist_id: int, with_items: bool = True) -> P
     return playlists.get(id=playlist_id, owner=owner)
 
 
-def playlist_items(*, playlist: Playlist) -> list[PlaylistItem]:
-    """``playlist``'s items in order, each with its track, the track's artist, album and album artist."""
-    return list(_items().filter(playlist=playlist))
+class _Block(NamedTuple):
+    """One model's columns in a stored-items row: where they are, and the fields they fill."""
+
+    model: type[Model]
+    columns: slice
+    attnames: tuple[str, ...]
+
+
+class _StoredQuery(NamedTuple):
+    sql: str
+    #: (column, converters, expression): what the ORM would apply to each value it reads.
+    converters: tuple[tuple[int, tuple[Any, ...], Any], ...]
+    blocks: tuple[_Block, ...]
 
 
 @cache
-def _stored_sql(vendor: str) -> str:
-    """The query of :func:`playlist_items_stored` for a database of ``vendor``, compiled once.
+def _stored_query(alias: str) -> _StoredQuery:
+    """The query of :func:`playlist_items_stored` on database ``alias``, compiled once.
 
-    Compiling a join of five tables and some seventy columns costs the ORM more than running it;
-    the statement never changes but for the playlist's id, its one parameter.
+    Compiling a join of five tables and some seventy columns costs the ORM more than running
+    it; the statement never changes but for the playlist's id, its one parameter. The value
+    converters (dates, JSON) are the compiler's own, kept beside it.
     """
-    def stored(model: type[Model], prefix: str, unread: tuple[str, ...] = ()) -> list[str]:
-        return [prefix + field.name for field in model._meta.concrete_fields if field.name not in unread]
-
-    fields = (
-        *stored(PlaylistItem, ""),
-        *stored(Track, "track__", _TRACK_UNREAD),
-        *stored(Artist, "track__artist__"),
-        *stored(Album, "track__album__"),
-        *stored(Artist, "track__album__artist__"),
-    )
-    query = PlaylistItem.objects.filter(playlist_id=0).order_by("position").values_list("track", "track__duration_s", *fields).query
-    sql, params = query.sql_with_params()
-    if params != (0,):
+    blocks: list[_Block] = []
+    lookups: list[str] = []
+    for model, prefix, unread in (
+        (PlaylistItem, "", ()),
+        (Track, "track__", _TRACK_UNREAD),
+        (Artist, "track__artist__", ()),
+        (Album, "track__album__", ()),
+        (Artist, "track__album__artist__", ()),
+    ):
+        fields = [field for field in model._meta.concrete_fields if field.name not in unread]
+        blocks.append(_Block(model, slice(len(lookups), len(lookups) + len(fields)), tuple(field.attname for field in fields)))
+        lookups += [prefix + field.name for field in fields]
+    compiler = PlaylistItem.objects.filter(playlist_id=0).order_by("position").values_list(*lookups).query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    if tuple(params) != (0,):
         raise RuntimeError(f"the stored-items query has parameters {params!r}, expected the playlist's id alone")
-    return sql
+    converters = compiler.get_converters([column for column, _, _ in compiler.select[: compiler.col_count]])
+    return _StoredQuery(sql, tuple((position, tuple(convs), expression) for position, (convs, expression) in converters.items()), tuple(blocks))
 
 
-class StoredItem(NamedTuple):
-    """One item of :func:`playlist_items_stored`: its track's id and length, and every stored value the page reads."""
+class StoredItems(NamedTuple):
+    """What :func:`playlist_items_stored` read: every value of every item's rows, as the database gave them."""
 
-    track_id: int
-    duration_s: float | None
-    values: tuple[object, ...]
+    alias: str
+    query: _StoredQuery
+    rows: list[tuple[object, ...]]
+
+    def track_ids(self) -> list[int]:
+        start = self.query.blocks[1].columns.start
+        return [int(row[start]) for row in self.rows]
+
+    def total_seconds(self) -> float:
+        track = self.query.blocks[1]
+        position = track.columns.start + track.attnames.index("duration_s")
+        return float(sum(row[position] or 0 for row in self.rows))
+
+    def items(self) -> list[PlaylistItem]:
+        """The rows as model instances (item, its track, the track's artist, album and album artist), as the ORM builds them."""
+        connection = connections[self.alias]
+        built = []
+        for values in map(list, self.rows):
+            for position, convs, expression in self.query.converters:
+                value = values[position]
+                for converter in convs:
+                    value = converter(value, expression, connection)
+                values[position] = value
+            item, track, artist, album, album_artist = (
+                None if values[block.columns.start] is None else block.model.from_db(self.alias, list(block.attnames), values[block.columns])
+                for block in self.query.blocks
+            )
+            assert isinstance(item, PlaylistItem) and isinstance(track, Track)
+            if album is not None:
+                Album.artist.field.set_cached_value(album, album_artist)
+            Track.artist.field.set_cached_value(track, artist)
+            Track.album.field.set_cached_value(track, album)
+            PlaylistItem.track.field.set_cached_value(item, track)
+            built.append(item)
+        return built
 
 
-def playlist_items_stored(*, playlist: Playlist) -> list[StoredItem]:
-    """Every stored value :func:`playlist_items` reads, per item in order, as the database gives them.
+def playlist_items_stored(*, playlist: Playlist) -> StoredItems:
+    """``playlist``'s items in order, read once, their values as the database gives them (no model instance built, no value converted).
 
-    No model instance is built and no value converted: a page's cache key is a digest of these
-    (:func:`playlists.web.fragments.rows_digest`), so a served page whose playlist is unchanged
-    costs one plain query here instead of building its rows.
+    A page's cache key is a digest of ``rows`` (:func:`playlists.web.fragments.rows_digest`);
+    the instances (:meth:`StoredItems.items`) are built from the same rows only when the page
+    is rendered, so a served page whose playlist is unchanged costs one plain query, and a
+    rendered one shows exactly what its key was made from.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_stored_sql(connection.vendor), [playlist.id])
-        return [StoredItem(row[0], row[1], tuple(row)) for row in cursor.fetchall()]
+    alias = router.db_for_read(PlaylistItem)
+    query = _stored_query(alias)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(query.sql, [playlist.id])
+        return StoredItems(alias, query, [tuple(row) for row in cursor.fetchall()])

@@ -112,18 +112,18 @@ def playlist_detail(request: SignedInRequest, playlist_id: int) -> HttpResponse:
         playlist = selectors.playlist_get(owner=request.user, playlist_id=playlist_id, with_items=False)
     except Playlist.DoesNotExist:
         raise Http404("No such playlist")
-    # The key is a digest of every stored value the body shows, read as plain tuples; the items
-    # themselves (model instances, the costly part of a read) are built only when the body is
-    # rendered, that is when the key is new.
+    # The key is a digest of every stored value the body shows, read once as plain values; the
+    # items (model instances, the costly part of a read) are built from those same rows only
+    # when the body is rendered, that is when the key is new.
     stored = selectors.playlist_items_stored(playlist=playlist)
-    items = SimpleLazyObject(lambda: selectors.playlist_items(playlist=playlist))
+    items = SimpleLazyObject(stored.items)
     export = playlist.spotify_exports.first()
     spotify_on = spotify_export_available()
     # The rating buttons' state: read once here (the {% rating_of %} tag takes it from the request) and part of the key.
     ratings = request._crossfade_ratings = ratings_of(user=request.user)
-    body_key = rows_digest([playlist, export, *(item.values for item in stored)], spotify_on, sorted((item.track_id, ratings.get(item.track_id, 0)) for item in stored))
+    body_key = rows_digest([playlist, export, *stored.rows], spotify_on, sorted((track_id, ratings.get(track_id, 0)) for track_id in stored.track_ids()))
     return render(
         request,
         "playlists/playlist_detail.html",
-        {"playlist": playlist, "items": items, "export": export, "spotify_on": spotify_on, "total_s": sum(item.duration_s or 0 for item in stored), "body_key": body_key},
+        {"playlist": playlist, "items": items, "export": export, "spotify_on": spotify_on, "total_s": stored.total_seconds(), "body_key": body_key},
     )
