@@ -118,7 +118,8 @@ class FineTuneResult:
 
 def serve_decision(pretrained: float, fine_tuned: float, *, margin: float, metric: str) -> tuple[bool, str]:
     """Whether a fine-tuned model that scored ``fine_tuned`` against ``pretrained`` on the test artists is served, and why in words."""
-    if fine_tuned > pretrained + margin:
+    # Rounded: p@k over a few dozen queries moves in steps, and a lead of exactly the margin must not depend on float error.
+    if round(fine_tuned - pretrained, 9) > margin:
         return True, f"fine-tuned {fine_tuned:.4f} > pretrained {pretrained:.4f} + {margin:g} ({metric}, held-out artists): served"
     return False, f"fine-tuned {fine_tuned:.4f} <= pretrained {pretrained:.4f} + {margin:g} ({metric}, held-out artists): kept off"
 
@@ -364,6 +365,7 @@ def audio_finetune(
         "fine_tuned_validation": None if best_epoch == 0 else best_score,
         "serve": serve,
         "reason": reason,
+        "serve_margin": config.serve_margin,
     }
     version = version or time.strftime("finetuned-%Y%m%d-%H%M%S", time.gmtime())
     folder = Path(out_dir) / version
