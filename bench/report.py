@@ -181,6 +181,7 @@ def run(benchmark: Benchmark, *, quick: bool, work: Path, quiet_below: float, qu
     command = [sys.executable, "-m", benchmark.module, *args]
     record["command"] = "python -m " + " ".join([benchmark.module, *args]).replace(str(work), "$WORK")
     record["started_at"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    record["machine"] = machine_name(machine())
     record["load_average_before"] = _load()
     started = time.monotonic()
     try:
@@ -406,6 +407,24 @@ def _generic_section(record: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def machine_name(info: dict[str, Any]) -> str:
+    """The CPU and the kernel of :func:`machine`'s description: what tells two virtual machines apart."""
+    return f"{info.get('cpu', '?')}, {info.get('system', '?')}"
+
+
+def _other_machines(records: dict[str, dict[str, Any]], current: str) -> list[str]:
+    """A line per machine other than ``current`` that runs of the page were measured on (or runs that did not record theirs)."""
+    others: dict[str, list[str]] = {}
+    for name, record in records.items():
+        if "result" in record and record.get("machine") != current:
+            others.setdefault(record.get("machine") or "", []).append(name)
+    return [
+        f"- Measured on {'another machine, ' + machine if machine else 'a machine not recorded (runs from before each run kept its own)'}: "
+        + ", ".join(f"`{name}`" for name in names) + ". Their figures do not compare directly with the others."
+        for machine, names in others.items()
+    ]
+
+
 def render(data: dict[str, Any]) -> str:
     """The Markdown page for the runs in ``data`` (the JSON file's content)."""
     records: dict[str, dict[str, Any]] = data.get("runs", {})
@@ -418,6 +437,7 @@ def render(data: dict[str, Any]) -> str:
         "figures from this page only.",
         "",
         f"- Machine: {info.get('cpu', '?')}, {info.get('cores', '?')} cores, {info.get('memory_gb', '?')} GB RAM, {info.get('system', '?')}; {versions}.",
+        *_other_machines(records, machine_name(info)),
         "- Models: " + ", ".join(f"{m} `{name}` ({data.get('dims', {}).get(m, '?')}-d)" for m, name in data.get("models", {}).items()) + ".",
         f"- Written {data.get('written_at', '?')}; each run says when it ran and the 1-minute load average just before and just after it.",
         "- This is a shared 2-core virtual machine: figures depend on what else runs. \"nothing added\" runs add no load of",

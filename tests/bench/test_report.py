@@ -70,3 +70,20 @@ def test_the_web_load_run_gets_a_table_per_scenario():
     page = report.render({"runs": {"web_load": record}})
     assert "## The production server under load (`bench.web_load`)" in page and "20 concurrent clients" in page and "2 → 5.5" in page
     assert "| `similar` | 7,980 | 133 | 120.5 | 310 | 480.2 | 0 |" in page
+
+
+def test_runs_measured_on_another_machine_are_named_on_the_page():
+    info = {"cpu": "Test CPU", "cores": 2, "memory_gb": 24.0, "system": "Linux 6.1", "versions": {}}
+    here = report.machine_name(info)
+    kaggle = RECORDS["import_kaggle"]
+    runs = {
+        "import_here": {**kaggle, "name": "import_here", "machine": here},
+        "import_elsewhere": {**kaggle, "name": "import_elsewhere", "machine": "Other CPU, Linux 5.0"},
+        "import_unrecorded": {**kaggle, "name": "import_unrecorded"},
+    }
+    lines = report.render({"runs": runs, "machine": info}).splitlines()
+    other = next(line for line in lines if "another machine" in line)
+    assert "Other CPU, Linux 5.0" in other and "`import_elsewhere`" in other and "`import_here`" not in other
+    unrecorded = next(line for line in lines if "not recorded" in line)
+    assert "`import_unrecorded`" in unrecorded and "`import_here`" not in unrecorded
+    assert "another machine" not in report.render({"runs": {"import_here": runs["import_here"]}, "machine": info})
