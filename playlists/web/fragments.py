@@ -29,9 +29,10 @@ def rows_digest(rows: Iterable[Model | tuple[object, ...] | None], *values: obje
 
     Give each model instance a template reaches (an item, its track, the
     track's artist and album…): a related row's fields are only in the digest
-    when the row itself is given. A row may also be a tuple of stored values
-    read with ``values_list`` (every field the template reaches, related rows'
-    included), which costs far less than building the instances.
+    when the row itself is given. A row may also be a tuple of stored values as
+    the database returned them (every field the template reaches, related rows'
+    included: :func:`playlists.keep.selectors.playlist_items_stored`), which
+    costs far less than building the instances.
     """
     digest = hashlib.blake2b(digest_size=20)
     for row in rows:
