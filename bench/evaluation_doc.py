@@ -309,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "evaluation.md")
     parser.add_argument("--load", default="", help="the load average while measuring, as `uptime` printed it")
     args = parser.parse_args(argv)
+    if args.album is not None and args.genre is None:
+        parser.error("--album needs --genre: the Emotify table lists the genre report's methods and puts the album figures beside them")
     reports = {"genre": _read(args.genre), "album": _read(args.album), "hybrid": _read(args.hybrid), "zero_shot": _read(args.zero_shot), "analysis": [_read(path) for path in args.analysis], "sampling": _read(args.sampling), "genre_head": _read(args.genre_head), "fine_tune": [_read(path) for path in args.fine_tune]}
     text = args.doc.read_text() if args.doc.is_file() else "# Evaluation\n"
     existing = sections_split(text)

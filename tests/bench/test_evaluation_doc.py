@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from bench.evaluation_doc import BEGIN, END, document_render, document_update, main
 from ml.embedder import l2_normalise
@@ -58,6 +59,17 @@ def test_regenerating_replaces_only_the_generated_block(tmp_path):
     second = doc.read_text()
     assert second.count(BEGIN) == second.count(END) == 1 and "Hand-written prose." in second
     assert second == document_update(first, document_render({"genre": _report(2)})[0])
+
+
+def test_an_album_report_without_its_genre_report_is_refused_and_the_document_left_alone(tmp_path, capsys):
+    doc = tmp_path / "evaluation.md"
+    doc.write_text("# Audio evaluation\n")
+    album = tmp_path / "album.json"
+    album.write_text(json.dumps(_report(1)))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--album", str(album), "--doc", str(doc)])
+    assert exit_info.value.code == 2 and "--album needs --genre" in capsys.readouterr().err
+    assert doc.read_text() == "# Audio evaluation\n"
 
 
 def test_the_genre_head_table_has_every_fold_and_the_means_of_both_methods():

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import numpy as np
 import pytest
@@ -96,8 +98,33 @@ def test_only_a_model_that_won_on_held_out_artists_is_served(tuned, tmp_path):
         trained_model_dir(AudioConfig(model="trained", models_dir=tmp_path))
     winner = tmp_path / "ft-winner"
     winner.mkdir()
-    (winner / "config.json").write_text(json.dumps({**description, "decision": {"serve": True}}))
+    (winner / "config.json").write_text(json.dumps({**description, "decision": {**description["decision"], "serve": True}}))
     assert trained_model_dir(AudioConfig(model="trained", models_dir=tmp_path)) == winner
+
+
+def test_a_model_served_before_the_margin_is_judged_again_by_it(tmp_path):
+    """A fine-tuned model whose decision predates the serve margin keeps "served" only if its recorded lead clears the margin today."""
+    config = AudioConfig(model="trained", models_dir=tmp_path)
+    old_rule = {"metric": "genre p@10", "pretrained": 0.5731, "fine_tuned": 0.5821, "serve": True, "reason": "served"}
+    narrow = tmp_path / "ft-narrow"
+    narrow.mkdir()
+    (narrow / "config.json").write_text(json.dumps({"architecture": "finetuned", "decision": old_rule}))
+    with pytest.raises(EmbedderError, match="beat the pretrained one"):
+        trained_model_dir(config)
+    # The same lead decided under the margin rule is what that rule said; a clear lead under the old rule still serves.
+    (narrow / "config.json").write_text(json.dumps({"architecture": "finetuned", "decision": {**old_rule, "serve_margin": 0.0}}))
+    assert trained_model_dir(config) == narrow
+    clear = tmp_path / "ft-clear"
+    clear.mkdir()
+    (clear / "config.json").write_text(json.dumps({"architecture": "finetuned", "decision": {**old_rule, "fine_tuned": 0.6100}}))
+    os.utime(clear / "config.json", (time.time() + 5, time.time() + 5))
+    (narrow / "config.json").write_text(json.dumps({"architecture": "finetuned", "decision": old_rule}))
+    os.utime(narrow / "config.json", (time.time() + 10, time.time() + 10))
+    assert trained_model_dir(config) == clear
+    # Without its two scores an old "served" cannot be judged, and is kept off.
+    (clear / "config.json").write_text(json.dumps({"architecture": "finetuned", "decision": {"serve": True}}))
+    with pytest.raises(EmbedderError, match="beat the pretrained one"):
+        trained_model_dir(config)
 
 
 def test_a_lead_within_the_test_sets_noise_keeps_the_pretrained_model():
