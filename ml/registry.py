@@ -148,22 +148,14 @@ def trained_model_dir(config: AudioConfig) -> Path:
 
 
 def _not_kept_off(description: dict[str, Any]) -> bool:
-    """Whether a trained model's held-out decision lets ``trained`` serve it.
-
-    A fine-tuned model saved before the serve margin (its decision records no
-    ``serve_margin``) is judged again by today's rule from the two scores it
-    recorded, so an old "served" with a lead inside the noise stays off.
-    """
+    """Whether a trained model's held-out decision lets ``trained`` serve it (a fine-tuned one by today's rule)."""
     decision = description.get("decision")
     if not isinstance(decision, dict):
         return True
-    if description.get("architecture") == "finetuned" and "serve_margin" not in decision and decision.get("serve"):
-        from ml.audio.finetune import FineTuneConfig, serve_decision
+    if description.get("architecture") == "finetuned":
+        from ml.audio.finetune import decision_serves
 
-        pretrained, fine_tuned = decision.get("pretrained"), decision.get("fine_tuned")
-        if not isinstance(pretrained, (int, float)) or not isinstance(fine_tuned, (int, float)):
-            return False
-        return serve_decision(float(pretrained), float(fine_tuned), margin=FineTuneConfig.serve_margin, metric=str(decision.get("metric", "")))[0]
+        return decision_serves(decision)
     return bool(decision.get("serve"))
 
 

@@ -38,7 +38,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -122,6 +122,23 @@ def serve_decision(pretrained: float, fine_tuned: float, *, margin: float, metri
     if round(fine_tuned - pretrained, 9) > margin:
         return True, f"fine-tuned {fine_tuned:.4f} > pretrained {pretrained:.4f} + {margin:g} ({metric}, held-out artists): served"
     return False, f"fine-tuned {fine_tuned:.4f} <= pretrained {pretrained:.4f} + {margin:g} ({metric}, held-out artists): kept off"
+
+
+def decision_serves(decision: Mapping[str, Any]) -> bool:
+    """Whether a saved fine-tuning decision lets the model be served under today's rule.
+
+    A decision taken before the serve margin (it records no ``serve_margin``)
+    is judged again from the two scores it recorded, so an old "served" with
+    a lead inside the noise stays off; without those scores it stays off too.
+    """
+    if not decision.get("serve"):
+        return False
+    if "serve_margin" in decision:
+        return True
+    pretrained, fine_tuned = decision.get("pretrained"), decision.get("fine_tuned")
+    if not isinstance(pretrained, (int, float)) or not isinstance(fine_tuned, (int, float)):
+        return False
+    return serve_decision(float(pretrained), float(fine_tuned), margin=FineTuneConfig.serve_margin, metric=str(decision.get("metric", "")))[0]
 
 
 def artists_split(artists: Sequence[str], *, validation: float, test: float, seed: int) -> np.ndarray:

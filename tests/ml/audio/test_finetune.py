@@ -111,9 +111,10 @@ def test_a_model_served_before_the_margin_is_judged_again_by_it(tmp_path):
     (narrow / "config.json").write_text(json.dumps({"architecture": "finetuned", "decision": old_rule}))
     with pytest.raises(EmbedderError, match="beat the pretrained one"):
         trained_model_dir(config)
-    # The same lead decided under the margin rule is what that rule said; a clear lead under the old rule still serves.
+    # A decision taken under the margin rule is what that rule said.
     (narrow / "config.json").write_text(json.dumps({"architecture": "finetuned", "decision": {**old_rule, "serve_margin": 0.0}}))
     assert trained_model_dir(config) == narrow
+    # A clear lead under the old rule still serves.
     clear = tmp_path / "ft-clear"
     clear.mkdir()
     (clear / "config.json").write_text(json.dumps({"architecture": "finetuned", "decision": {**old_rule, "fine_tuned": 0.6100}}))
